@@ -1,0 +1,78 @@
+"""Turn pydantic validation errors into one clear `InputError` (field path, reason, hint)."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from schedkit.errors import InputError
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('jobs', 3, 'due_date') -> 'jobs[3].due_date'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "tagged-union")):
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the last element of `loc`, if it can be found."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        current = _inner_model(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The first BaseModel found inside an annotation such as tuple[Job, ...] | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def from_validation_error(
+    exc: ValidationError, model: type[BaseModel], file: str | None = None
+) -> InputError:
+    """The first error of `exc` as an InputError; the count of the others is appended."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    path = field_path(loc) or None
+    hint = None
+    if first["type"] == "missing":
+        reason = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        reason = f"unknown key {key!r}"
+        holder = _model_at(model, loc)
+        if holder is not None:
+            valid = [k for k in holder.model_fields if k != "kind"]
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = (f"did you mean {close[0]!r}? " if close else "") + f"valid keys: {valid}"
+    else:
+        reason = first["msg"].removeprefix("Value error, ")
+        if "input" in first and first["type"] not in ("value_error",):
+            reason += f", got {first['input']!r}"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    return InputError(reason, file=file, field=path, hint=hint)

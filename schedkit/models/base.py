@@ -1,0 +1,86 @@
+"""Solver-neutral base classes shared by every problem kind.
+
+A `Problem` is immutable and validated on construction; a `Solution` is the decision (a
+sequence, start times, a placement) and may carry the objective its producer claims; a
+`Report` is the validator's verdict, with the objective recomputed from the solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Frozen(BaseModel):
+    """Immutable pydantic model that rejects unknown keys (typos)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Problem(Frozen):
+    """An instance of one problem kind."""
+
+    KIND: ClassVar[str] = ""
+    name: str = "unnamed"
+
+    def summary(self) -> dict[str, Any]:
+        """Size figures shown by `schedkit info` (kind-specific)."""
+        return {}
+
+
+class Solution(Frozen):
+    """A decision for one problem; `objective` is what its producer claims (optional)."""
+
+    KIND: ClassVar[str] = ""
+    objective: float | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One violated constraint: a stable code (for tests and tools) and a readable message."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class Report:
+    """Validator verdict: feasible iff no violation; objective recomputed from the schedule."""
+
+    violations: list[Violation] = field(default_factory=list)
+    objective: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+    def add(self, code: str, message: str) -> None:
+        self.violations.append(Violation(code, message))
+
+    def codes(self) -> list[str]:
+        return [v.code for v in self.violations]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feasible": self.feasible,
+            "objective": self.objective,
+            "violations": [v.to_dict() for v in self.violations],
+            "metrics": self.metrics,
+        }
+
+
+def check_claimed_objective(report: Report, claimed: float | None, *, tol: float = 1e-6) -> None:
+    """Flag a solution whose claimed objective differs from the recomputed one."""
+    if claimed is None or report.objective is None:
+        return
+    if abs(claimed - report.objective) > tol * max(1.0, abs(report.objective)):
+        report.add(
+            "objective_mismatch",
+            f"claimed objective {claimed:g} but the schedule gives {report.objective:g}",
+        )

@@ -1,0 +1,27 @@
+"""Single-machine (weighted) total tardiness."""
+
+from schedkit.io.formats import Format
+from schedkit.kinds import KindSpec
+from schedkit.models.tardiness.bounds import lower_bound
+from schedkit.models.tardiness.problem import Job, TardinessProblem, TardinessSolution
+from schedkit.models.tardiness.validator import validate
+
+SPEC = KindSpec(
+    name="tardiness",
+    problem=TardinessProblem,
+    solution=TardinessSolution,
+    validate=validate,
+    lower_bound=lower_bound,
+    backends={
+        "heuristic": "schedkit.solvers.heuristics.tardiness:solve",
+        "cpsat": "schedkit.solvers.cpsat.tardiness:solve",
+        "milp": "schedkit.solvers.milp.tardiness:solve",
+        "lawler": "schedkit.solvers.exact.lawler:solve",
+    },
+    exact=("cpsat", "milp"),
+    auto_heuristic_share=0.5,
+    formats=(Format("orlib-wt", ("wt[0-9]*.txt",), "schedkit.io.orlib:read_wt"),),
+    generator="schedkit.generate.tardiness:command",
+)
+
+__all__ = ["SPEC", "Job", "TardinessProblem", "TardinessSolution", "validate"]

@@ -1,0 +1,1 @@
+"""Backends and the portfolio that combines them."""
