@@ -50,11 +50,25 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def primary_errors(errors: list[Any]) -> list[Any]:
+    """Errors that are not knock-ons of another, unknown keys first."""
+    locs = [tuple(e["loc"]) for e in errors]
+    kept = [
+        e for e, loc in zip(errors, locs, strict=True)
+        if not any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
+    ]
+    return sorted(kept or errors, key=lambda e: e["type"] != "extra_forbidden")
+
+
 def from_validation_error(
     exc: ValidationError, model: type[BaseModel], file: str | None = None
 ) -> InputError:
-    """The first error of `exc` as an InputError; the count of the others is appended."""
-    errors = exc.errors()
+    """The first error of `exc` as an InputError; the count of the others is appended.
+
+    Knock-on errors (on a container whose items already failed) are dropped, and an unknown
+    key comes first: a typo also makes the intended key look missing.
+    """
+    errors = primary_errors(exc.errors())
     first = errors[0]
     loc = tuple(first["loc"])
     path = field_path(loc) or None

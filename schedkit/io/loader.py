@@ -61,7 +61,11 @@ def parse_mapping(text: str, path: str) -> dict[str, Any]:
 
 
 def problem_from_dict(data: dict[str, Any], file: str | None = None) -> Problem:
-    """Build the problem of kind `data['kind']` from plain data."""
+    """Build the problem of kind `data['kind']` from plain data.
+
+    Validators receive the context {"base_dir": folder of `file`} so that a kind can resolve
+    paths written in the instance (e.g. a loads.csv beside the YAML) relative to the file.
+    """
     if "kind" not in data:
         raise InputError("required field is missing", file=file, field="kind")
     try:
@@ -72,7 +76,8 @@ def problem_from_dict(data: dict[str, Any], file: str | None = None) -> Problem:
     if file and "name" not in body:
         body["name"] = Path(file).stem
     try:
-        return spec.problem.model_validate(body)
+        base_dir = str(Path(file).resolve().parent) if file else str(Path.cwd())
+        return spec.problem.model_validate(body, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise from_validation_error(exc, spec.problem, file) from None
 

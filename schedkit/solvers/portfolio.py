@@ -14,10 +14,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import BackendUnavailable, InputError
 from schedkit.kinds import KindSpec, kind_of
 from schedkit.models.base import Problem, Report, Solution
-from schedkit.solvers.registry import get_backend
+from schedkit.solvers.registry import backend_names, get_backend
 from schedkit.solvers.result import BackendOutput, Result, SolveOptions, Status
 
 EPS = 1e-6
@@ -118,6 +118,11 @@ def solve(
 ) -> Result:
     """Solve `problem` with `backend` ("auto", or one the kind offers) within `time_limit` s."""
     spec = kind_of(problem)
+    if backend != "auto" and backend not in spec.backends:
+        valid = ", ".join(backend_names(spec))
+        raise InputError(
+            f"kind {spec.name!r} has no backend {backend!r}", field="backend", hint=f"valid: {valid}"
+        )
     opts = SolveOptions(time_limit, threads, seed, verbose, dict(params or {}))
     comb_lb = spec.lower_bound(problem)
     attempts: list[Attempt] = []

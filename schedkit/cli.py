@@ -1,0 +1,237 @@
+"""The `schedkit` command line (typer + rich). Commands and exit codes follow DESIGN.md:
+0 success (a valid solution, or a proof of infeasibility), 1 no valid solution, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from schedkit.errors import InputError
+from schedkit.io.loader import load
+from schedkit.io.solution import load_solution
+from schedkit.kinds import all_kinds, kind_of
+from schedkit.solvers.portfolio import solve as run_solve
+from schedkit.solvers.result import Result, Status
+from schedkit.validate import validate as run_validate
+
+app = typer.Typer(
+    help="Declarative scheduling and placement, solved and independently validated.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+generate_app = typer.Typer(help="Generate instances of a kind.", no_args_is_help=True)
+app.add_typer(generate_app, name="generate")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Turn InputError into one line on stderr and exit 2; anything else into exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("SCHEDKIT_DEBUG"):
+                raise
+            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
+                      "(set SCHEDKIT_DEBUG=1 for the traceback)", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """['cpsat.num_workers=4', 'formulation=disjunctive'] -> nested dict (values as YAML)."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {item!r} is not KEY=VALUE", field="param")
+        node = params
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw)
+    return params
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if isinstance(value, float) and not value.is_integer() else (
+        f"{int(value)}" if isinstance(value, float) else str(value))
+
+
+def print_result(result: Result) -> None:
+    """A human summary of one result."""
+    table = Table(show_header=False, box=None)
+    gap = result.gap
+    rows = [
+        ("instance", f"{result.name} ({result.kind})"),
+        ("status", result.status.value),
+        ("objective", fmt(result.objective)),
+        ("lower bound", fmt(result.lower_bound)),
+        ("gap", "-" if gap is None else f"{100 * gap:.2f} %"),
+        ("backend", result.backend),
+        ("runtime", f"{result.runtime_s:.2f} s"),
+        ("valid", "yes" if result.valid else "no"),
+    ]
+    for key, value in result.metrics.items():
+        if isinstance(value, int | float | str):
+            rows.append((key, fmt(value) if isinstance(value, float) else str(value)))
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/bold]", value)
+    out.print(table)
+
+
+def exit_code(result: Result) -> int:
+    return 0 if result.valid or result.status is Status.INFEASIBLE else 1
+
+
+Backend = Annotated[str, typer.Option("--backend", "-b", help="auto, heuristic, cpsat, milp, "
+                                      "or another backend the kind offers")]
+TimeLimit = Annotated[float, typer.Option("--time-limit", "-t", min=0.0, help="seconds")]
+Threads = Annotated[int, typer.Option("--threads", min=1)]
+Seed = Annotated[int, typer.Option("--seed")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+Params = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="backend parameter KEY=VALUE (repeatable; dots nest)")]
+
+
+@app.command()
+@user_errors
+def solve(
+    path: Annotated[str, typer.Argument(help="instance file, or FILE#k for the k-th instance")],
+    backend: Backend = "auto",
+    time_limit: TimeLimit = 10.0,
+    threads: Threads = 2,
+    seed: Seed = 0,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="write SOLUTION.json")] = None,
+    as_json: JsonFlag = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="solver logs")] = False,
+    param: Params = None,
+) -> None:
+    """Solve one instance and print the validated result."""
+    problem = load(path)
+    result = run_solve(problem, backend, time_limit=time_limit, threads=threads, seed=seed,
+                       verbose=verbose, params=parse_params(param or []))
+    if out_file is not None:
+        out_file.write_text(result.to_json() + "\n")
+    if as_json:
+        print(result.to_json())
+    else:
+        print_result(result)
+    raise typer.Exit(exit_code(result))
+
+
+@app.command()
+@user_errors
+def validate(
+    path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
+    solution: Annotated[str, typer.Argument(help="solution JSON (bare, or a solve --json result)")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a solution against an instance: exit 0 if valid, 1 if not."""
+    problem = load(path)
+    report = run_validate(problem, load_solution(problem, solution))
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    elif report.feasible:
+        out.print(f"[green]valid[/green]: objective {fmt(report.objective)}")
+    else:
+        out.print(f"[red]invalid[/red]: {len(report.violations)} violation(s)")
+        for v in report.violations:
+            out.print(f"  {v.code}: {v.message}", highlight=False)
+    raise typer.Exit(0 if report.feasible else 1)
+
+
+@app.command()
+@user_errors
+def info(
+    path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Size, bounds and a summary of an instance."""
+    problem = load(path)
+    spec = kind_of(problem)
+    data: dict[str, Any] = {"kind": spec.name, "name": problem.name, **problem.summary()}
+    data["lower_bound"] = spec.lower_bound(problem)
+    data["backends"] = ["auto", *spec.backends]
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in data.items():
+        table.add_row(f"[bold]{key}[/bold]", str(value))
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def demo(
+    folder: Annotated[Path, typer.Argument(help="folder of instance files")] = Path("instances"),
+    time_limit: TimeLimit = 5.0,
+) -> None:
+    """Solve every instance file under FOLDER with `auto` and print a results table."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    if not files:
+        raise InputError("no instance files (*.yaml, *.json) found", file=str(folder))
+    table = Table(title=f"schedkit auto, {time_limit:g} s limit")
+    for col in ("instance", "kind", "status", "objective", "bound", "gap", "backend", "time"):
+        table.add_column(col, justify="left" if col in ("instance", "kind") else "right")
+    failures = 0
+    for file in files:
+        result = run_solve(load(str(file)), "auto", time_limit=time_limit)
+        failures += exit_code(result)
+        gap = result.gap
+        table.add_row(str(file.relative_to(folder)), result.kind, result.status.value,
+                      fmt(result.objective), fmt(result.lower_bound),
+                      "-" if gap is None else f"{100 * gap:.1f}%", result.backend,
+                      f"{result.runtime_s:.2f}s")
+    out.print(table)
+    raise typer.Exit(1 if failures else 0)
+
+
+def _register_generators() -> None:
+    for name, spec in sorted(all_kinds().items()):
+        if spec.generator is None:
+            continue
+        module, _, func = spec.generator.partition(":")
+        try:
+            command = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            continue
+        generate_app.command(name=name)(user_errors(command))
+
+
+_register_generators()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

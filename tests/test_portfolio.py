@@ -1,0 +1,90 @@
+"""The solve() contract: validated answers, fallbacks recorded in stats, time limits honoured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import schedkit
+from schedkit.models.tardiness import SPEC
+from schedkit.solvers.result import Status
+
+OPTIMA_40 = {27: 64, 28: 15, 51: 0, 106: 0}
+
+
+def wt40(data_dir: Path, k: int) -> schedkit.Problem:
+    return schedkit.load(f"{data_dir}/orlib/wt40.txt#{k}")
+
+
+@pytest.mark.parametrize("backend", ["cpsat", "milp"])
+@pytest.mark.parametrize("k", [28, 51, 106])
+def test_exact_backends_prove_known_optima(data_dir: Path, backend: str, k: int) -> None:
+    result = schedkit.solve(wt40(data_dir, k), backend, time_limit=20)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == OPTIMA_40[k]
+    assert result.lower_bound == OPTIMA_40[k]
+    assert result.backend == backend
+
+
+def test_cpsat_proves_a_nonzero_optimum(data_dir: Path) -> None:
+    result = schedkit.solve(wt40(data_dir, 27), "cpsat", time_limit=20)
+    assert (result.status, result.objective) == (Status.OPTIMAL, 64)
+
+
+def test_result_objective_is_recomputed_by_the_validator(data_dir: Path) -> None:
+    problem = wt40(data_dir, 1)
+    result = schedkit.solve(problem, "auto", time_limit=3)
+    assert result.valid and result.solution is not None
+    report = schedkit.validate(problem, result.solution)
+    assert report.feasible and report.objective == result.objective
+    assert result.lower_bound is not None and result.lower_bound <= result.objective
+
+
+def test_missing_backend_falls_back_to_the_heuristic(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")  # type: ignore[index]
+    result = schedkit.solve(wt40(data_dir, 1), "cpsat", time_limit=2)
+    assert result.valid and result.backend == "heuristic"
+    assert result.stats["attempts"]["cpsat"]["error"].startswith("unavailable: ")
+
+
+def test_crashing_backend_falls_back_and_is_recorded(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SPEC.backends, "milp", "json:loads")  # type: ignore[index]
+    result = schedkit.solve(wt40(data_dir, 1), "milp", time_limit=2)
+    assert result.valid and result.backend == "heuristic"
+    assert result.stats["attempts"]["milp"]["error"].startswith("crashed: TypeError")
+
+
+def test_auto_tries_the_next_exact_backend_when_one_is_missing(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")  # type: ignore[index]
+    result = schedkit.solve(wt40(data_dir, 51), "auto", time_limit=5)
+    assert result.status is Status.OPTIMAL and result.objective == 0
+    assert set(result.stats["attempts"]) >= {"heuristic"}
+
+
+def test_unknown_backend_is_an_input_error(data_dir: Path) -> None:
+    with pytest.raises(schedkit.InputError, match="kind 'tardiness' has no backend 'gurobi'"):
+        schedkit.solve(wt40(data_dir, 1), "gurobi")
+
+
+@pytest.mark.parametrize("backend", ["auto", "cpsat", "milp", "heuristic"])
+def test_time_limit_is_honoured(data_dir: Path, backend: str) -> None:
+    result = schedkit.solve(wt40(data_dir, 16), backend, time_limit=1.5)  # a hard instance
+    assert result.valid
+    assert result.runtime_s <= 1.5 + 1.0
+
+
+def test_solution_round_trips_through_json(data_dir: Path) -> None:
+    problem = wt40(data_dir, 3)
+    result = schedkit.solve(problem, "heuristic", time_limit=1)
+    data = json.loads(result.to_json())
+    again = schedkit.solution_from_dict(problem, data)
+    assert again == result.solution
+    assert schedkit.validate(problem, again).feasible
