@@ -35,7 +35,7 @@ app = typer.Typer(
 generate_app = typer.Typer(help="Generate instances of a kind.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,8 +55,12 @@ def user_errors(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("SCHEDKIT_DEBUG"):
                 raise
-            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
-                      "(set SCHEDKIT_DEBUG=1 for the traceback)", highlight=False, soft_wrap=True)
+            err.print(
+                f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
+                "(set SCHEDKIT_DEBUG=1 for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -80,8 +84,11 @@ def parse_params(items: list[str]) -> dict[str, Any]:
 def fmt(value: float | None, digits: int = 4) -> str:
     if value is None:
         return "-"
-    return f"{value:.{digits}g}" if isinstance(value, float) and not value.is_integer() else (
-        f"{int(value)}" if isinstance(value, float) else str(value))
+    return (
+        f"{value:.{digits}g}"
+        if isinstance(value, float) and not value.is_integer()
+        else (f"{int(value)}" if isinstance(value, float) else str(value))
+    )
 
 
 def print_result(result: Result) -> None:
@@ -110,14 +117,20 @@ def exit_code(result: Result) -> int:
     return 0 if result.valid or result.status is Status.INFEASIBLE else 1
 
 
-Backend = Annotated[str, typer.Option("--backend", "-b", help="auto, heuristic, cpsat, milp, "
-                                      "or another backend the kind offers")]
+Backend = Annotated[
+    str,
+    typer.Option(
+        "--backend", "-b", help="auto, heuristic, cpsat, milp, or another backend the kind offers"
+    ),
+]
 TimeLimit = Annotated[float, typer.Option("--time-limit", "-t", min=0.0, help="seconds")]
 Threads = Annotated[int, typer.Option("--threads", min=1)]
 Seed = Annotated[int, typer.Option("--seed")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON object")]
-Params = Annotated[list[str] | None, typer.Option(
-    "--param", "-p", help="backend parameter KEY=VALUE (repeatable; dots nest)")]
+Params = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="backend parameter KEY=VALUE (repeatable; dots nest)"),
+]
 
 
 @app.command()
@@ -128,15 +141,24 @@ def solve(
     time_limit: TimeLimit = 10.0,
     threads: Threads = 2,
     seed: Seed = 0,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="write SOLUTION.json")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write SOLUTION.json")
+    ] = None,
     as_json: JsonFlag = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="solver logs")] = False,
     param: Params = None,
 ) -> None:
     """Solve one instance and print the validated result."""
     problem = load(path)
-    result = run_solve(problem, backend, time_limit=time_limit, threads=threads, seed=seed,
-                       verbose=verbose, params=parse_params(param or []))
+    result = run_solve(
+        problem,
+        backend,
+        time_limit=time_limit,
+        threads=threads,
+        seed=seed,
+        verbose=verbose,
+        params=parse_params(param or []),
+    )
     if out_file is not None:
         out_file.write_text(result.to_json() + "\n")
     if as_json:
@@ -206,12 +228,154 @@ def demo(
         result = run_solve(load(str(file)), "auto", time_limit=time_limit)
         failures += exit_code(result)
         gap = result.gap
-        table.add_row(str(file.relative_to(folder)), result.kind, result.status.value,
-                      fmt(result.objective), fmt(result.lower_bound),
-                      "-" if gap is None else f"{100 * gap:.1f}%", result.backend,
-                      f"{result.runtime_s:.2f}s")
+        table.add_row(
+            str(file.relative_to(folder)),
+            result.kind,
+            result.status.value,
+            fmt(result.objective),
+            fmt(result.lower_bound),
+            "-" if gap is None else f"{100 * gap:.1f}%",
+            result.backend,
+            f"{result.runtime_s:.2f}s",
+        )
     out.print(table)
     raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+@user_errors
+def bench(
+    paths: Annotated[list[str], typer.Argument(help="files, folders, globs, FILE#k")],
+    backend: Annotated[list[str] | None, typer.Option("--backend", "-b", help="repeatable")] = None,
+    time_limit: Annotated[
+        list[float] | None, typer.Option("--time-limit", "-t", help="seconds; repeatable")
+    ] = None,
+    seeds: Annotated[list[int] | None, typer.Option("--seeds", "--seed", help="repeatable")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel runs")] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="threads per run")] = 1,
+    executor: Annotated[str, typer.Option("--executor", help="local or ray")] = "local",
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster address")] = None,
+    db: Annotated[str, typer.Option("--db", help="SQLite file (resumes)")] = "results.sqlite",
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="best-known file (CSV name,value; wtopt*.txt; PSPLIB *opt/hrs/lb.sm)",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    param: Params = None,
+) -> None:
+    """Run instances x backends x limits x seeds in parallel; rows go to SQLite as they finish."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from schedkit.bench.report import summarise
+    from schedkit.bench.runner import BenchConfig, run_bench
+
+    if executor not in ("local", "ray"):
+        raise InputError(f"unknown executor {executor!r}", field="executor", hint="local or ray")
+    config = BenchConfig(
+        paths=paths,
+        backends=backend or ["auto"],
+        time_limits=time_limit or [10.0],
+        seeds=seeds or [0],
+        jobs=jobs,
+        threads=threads,
+        db=db,
+        references=reference or [],
+        executor=executor,
+        address=address,
+        params=parse_params(param or []),
+    )
+    failed = 0
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, disable=as_json) as bar:
+        task_id = bar.add_task("bench", total=None, failed=0)
+
+        def progress(row: dict[str, Any], done: int, total: int) -> None:
+            nonlocal failed
+            failed += row["outcome"] != "ok"
+            bar.update(task_id, completed=done, total=total, failed=failed)
+
+        rows = run_bench(config, progress)
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+    else:
+        print_summary(summarise(rows))
+    raise typer.Exit(1 if any(r["outcome"] != "ok" for r in rows) else 0)
+
+
+def print_summary(summary: list[dict[str, Any]]) -> None:
+    from schedkit.bench.report import SUMMARY_COLUMNS
+
+    table = Table()
+    for col in SUMMARY_COLUMNS:
+        table.add_column(col, justify="left" if col in ("set", "backend") else "right")
+    for line in summary:
+        table.add_row(
+            *(
+                fmt(line[c], 4)
+                if isinstance(line[c], float)
+                else ("-" if line[c] is None else str(line[c]))
+                for c in SUMMARY_COLUMNS
+            )
+        )
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def report(
+    db: Annotated[
+        str, typer.Option("--db", help="SQLite file written by bench")
+    ] = "results.sqlite",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="report.md (plots are written beside it)")
+    ] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="summary as CSV")] = None,
+) -> None:
+    """Summarise a bench database: per set and backend, optimal count, gaps, times; plots."""
+    from schedkit.bench.report import (
+        gap_vs_time,
+        performance_profile,
+        summarise,
+        to_csv,
+        to_markdown,
+    )
+    from schedkit.bench.store import Store
+
+    if not Path(db).exists():
+        raise InputError("no such bench database", file=db)
+    store = Store(db)
+    rows = store.rows()
+    store.close()
+    summary = summarise(rows)
+    print_summary(summary)
+    if csv_file is not None:
+        csv_file.write_text(to_csv(summary))
+    if output is not None:
+        stem = output.with_suffix("")
+        profile, scatter = Path(f"{stem}_profile.png"), Path(f"{stem}_gap_time.png")
+        performance_profile(rows, profile)
+        gap_vs_time(rows, scatter)
+        output.write_text(
+            f"# schedkit bench report\n\nDatabase: `{db}`, {len(rows)} runs.\n\n"
+            + to_markdown(summary)
+            + f"\n![performance profile]({profile.name})\n\n![gap vs time]({scatter.name})\n"
+        )
+        out.print(f"wrote {output}, {profile}, {scatter}")
 
 
 def _register_generators() -> None:

@@ -39,13 +39,14 @@ def test_result_objective_is_recomputed_by_the_validator(data_dir: Path) -> None
     assert result.valid and result.solution is not None
     report = schedkit.validate(problem, result.solution)
     assert report.feasible and report.objective == result.objective
-    assert result.lower_bound is not None and result.lower_bound <= result.objective
+    assert result.lower_bound is not None and result.objective is not None
+    assert result.lower_bound <= result.objective
 
 
 def test_missing_backend_falls_back_to_the_heuristic(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")  # type: ignore[index]
+    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")
     result = schedkit.solve(wt40(data_dir, 1), "cpsat", time_limit=2)
     assert result.valid and result.backend == "heuristic"
     assert result.stats["attempts"]["cpsat"]["error"].startswith("unavailable: ")
@@ -54,7 +55,7 @@ def test_missing_backend_falls_back_to_the_heuristic(
 def test_crashing_backend_falls_back_and_is_recorded(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(SPEC.backends, "milp", "json:loads")  # type: ignore[index]
+    monkeypatch.setitem(SPEC.backends, "milp", "json:loads")
     result = schedkit.solve(wt40(data_dir, 1), "milp", time_limit=2)
     assert result.valid and result.backend == "heuristic"
     assert result.stats["attempts"]["milp"]["error"].startswith("crashed: TypeError")
@@ -63,7 +64,7 @@ def test_crashing_backend_falls_back_and_is_recorded(
 def test_auto_tries_the_next_exact_backend_when_one_is_missing(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")  # type: ignore[index]
+    monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")
     result = schedkit.solve(wt40(data_dir, 51), "auto", time_limit=5)
     assert result.status is Status.OPTIMAL and result.objective == 0
     assert set(result.stats["attempts"]) >= {"heuristic"}

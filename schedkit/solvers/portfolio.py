@@ -121,7 +121,9 @@ def solve(
     if backend != "auto" and backend not in spec.backends:
         valid = ", ".join(backend_names(spec))
         raise InputError(
-            f"kind {spec.name!r} has no backend {backend!r}", field="backend", hint=f"valid: {valid}"
+            f"kind {spec.name!r} has no backend {backend!r}",
+            field="backend",
+            hint=f"valid: {valid}",
         )
     opts = SolveOptions(time_limit, threads, seed, verbose, dict(params or {}))
     comb_lb = spec.lower_bound(problem)
@@ -147,7 +149,11 @@ def solve(
             break
         if best is not None and comb_lb is not None and best.objective <= comb_lb + EPS:
             break
-    if backend not in ("auto", spec.heuristic) and best is None and not _proved_infeasible(attempts):
+    if (
+        backend not in ("auto", spec.heuristic)
+        and best is None
+        and not _proved_infeasible(attempts)
+    ):
         fallback = _run(spec, spec.heuristic, problem, opts.sub(max(opts.remaining(), 0.5)), None)
         attempts.append(fallback)
         if fallback.valid:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from schedkit.models.base import Solution
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What is known about an answer (solver crashes and time-outs are not statuses)."""
 
     OPTIMAL = "optimal"
@@ -42,15 +42,14 @@ class SolveOptions:
 
     def sub(self, time_limit: float, **changes: Any) -> SolveOptions:
         """The same options with a new clock starting now and at most `time_limit` seconds."""
-        values = {
-            "time_limit": max(0.0, min(time_limit, self.remaining())),
-            "threads": self.threads,
-            "seed": self.seed,
-            "verbose": self.verbose,
-            "params": dict(self.params),
-        }
-        values.update(changes)
-        return SolveOptions(**values)
+        fresh = SolveOptions(
+            time_limit=max(0.0, min(time_limit, self.remaining())),
+            threads=self.threads,
+            seed=self.seed,
+            verbose=self.verbose,
+            params=dict(self.params),
+        )
+        return replace(fresh, **changes) if changes else fresh
 
 
 @dataclass

@@ -49,7 +49,9 @@ def validate(problem: TardinessProblem, solution: TardinessSolution) -> Report:
     for k, (j, s) in enumerate(zip(seq, starts, strict=True)):
         job = problem.jobs[j]
         if s < job.release_date:
-            report.add("release_date", f"job {j} starts at {s} before its release {job.release_date}")
+            report.add(
+                "release_date", f"job {j} starts at {s} before its release {job.release_date}"
+            )
         if prev_end is not None and s < prev_end:
             report.add("overlap", f"job {j} (position {k}) starts at {s} before {prev_end}")
         end = s + job.processing_time

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ortools.sat.python import cp_model
 
 from schedkit.solvers.result import SolveOptions, Status
@@ -31,7 +33,7 @@ def make_solver(options: SolveOptions) -> cp_model.CpSolver:
     return solver
 
 
-def solver_stats(solver: cp_model.CpSolver, code: int) -> dict[str, float | int | str]:
+def solver_stats(solver: cp_model.CpSolver, code: Any) -> dict[str, float | int | str]:
     """A few figures of a finished CP-SAT run for `Result.stats`."""
     return {
         "wall_time_s": round(solver.wall_time, 4),

@@ -56,6 +56,8 @@ def solve(
     values = [solver.value(s) for s in starts]
     order = sorted(range(problem.n), key=lambda j: values[j])
     solution = TardinessSolution(
-        sequence=tuple(order), start=tuple(values[j] for j in order), objective=solver.objective_value
+        sequence=tuple(order),
+        start=tuple(values[j] for j in order),
+        objective=solver.objective_value,
     )
     return BackendOutput(solution, status, max(bound, solver.best_objective_bound), stats)

@@ -19,7 +19,7 @@ from schedkit.errors import BackendUnavailable
 from schedkit.solvers.result import SolveOptions, Status
 
 
-class WarmHighs(Highs):  # type: ignore[misc]
+class WarmHighs(Highs):
     """HiGHS with a MIP start: `mip_start` lists (Pyomo variable, start value) pairs.
 
     (Set as a class-level default and assigned after construction: the base class re-runs

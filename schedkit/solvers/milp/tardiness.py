@@ -42,8 +42,11 @@ def build_time_indexed(problem: TardinessProblem) -> pyo.ConcreteModel:
     """x[j,t] start binaries; capacity per period; tardiness cost on each start time."""
     h = horizon(problem)
     m = pyo.ConcreteModel()
-    pairs = [(j, t) for j, job in enumerate(problem.jobs)
-             for t in range(job.release_date, h - job.processing_time + 1)]
+    pairs = [
+        (j, t)
+        for j, job in enumerate(problem.jobs)
+        for t in range(job.release_date, h - job.processing_time + 1)
+    ]
     m.x = pyo.Var(pairs, within=pyo.Binary)
     m.one = pyo.Constraint(
         range(problem.n), rule=lambda m, j: sum(m.x[jj, t] for jj, t in pairs if jj == j) == 1
@@ -53,14 +56,19 @@ def build_time_indexed(problem: TardinessProblem) -> pyo.ConcreteModel:
         for u in range(t, t + problem.jobs[j].processing_time):
             running[u].append((j, t))
     m.capacity = pyo.Constraint(
-        range(h), rule=lambda m, u: sum(m.x[k] for k in running[u]) <= 1 if running[u]
-        else pyo.Constraint.Skip
+        range(h),
+        rule=lambda m, u: (
+            sum(m.x[k] for k in running[u]) <= 1 if running[u] else pyo.Constraint.Skip
+        ),
     )
-    m.cost = pyo.Objective(expr=sum(
-        problem.jobs[j].weight * max(0, t + problem.jobs[j].processing_time
-                                     - problem.jobs[j].due_date) * m.x[j, t]
-        for j, t in pairs
-    ))
+    m.cost = pyo.Objective(
+        expr=sum(
+            problem.jobs[j].weight
+            * max(0, t + problem.jobs[j].processing_time - problem.jobs[j].due_date)
+            * m.x[j, t]
+            for j, t in pairs
+        )
+    )
     return m
 
 
@@ -70,15 +78,19 @@ def build_disjunctive(problem: TardinessProblem) -> pyo.ConcreteModel:
     jobs = problem.jobs
     n = problem.n
     m = pyo.ConcreteModel()
-    m.C = pyo.Var(range(n), bounds=lambda m, j: (jobs[j].release_date + jobs[j].processing_time,
-                                                 big_m))
+    m.C = pyo.Var(
+        range(n), bounds=lambda m, j: (jobs[j].release_date + jobs[j].processing_time, big_m)
+    )
     m.T = pyo.Var(range(n), within=pyo.NonNegativeReals)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     m.y = pyo.Var(pairs, within=pyo.Binary)
-    m.i_first = pyo.Constraint(pairs, rule=lambda m, i, j: m.C[j] >= m.C[i]
-                               + jobs[j].processing_time - big_m * (1 - m.y[i, j]))
-    m.j_first = pyo.Constraint(pairs, rule=lambda m, i, j: m.C[i] >= m.C[j]
-                               + jobs[i].processing_time - big_m * m.y[i, j])
+    m.i_first = pyo.Constraint(
+        pairs,
+        rule=lambda m, i, j: m.C[j] >= m.C[i] + jobs[j].processing_time - big_m * (1 - m.y[i, j]),
+    )
+    m.j_first = pyo.Constraint(
+        pairs, rule=lambda m, i, j: m.C[i] >= m.C[j] + jobs[i].processing_time - big_m * m.y[i, j]
+    )
     m.late = pyo.Constraint(range(n), rule=lambda m, j: m.T[j] >= m.C[j] - jobs[j].due_date)
     m.cost = pyo.Objective(expr=sum(jobs[j].weight * m.T[j] for j in range(n)))
     return m
@@ -105,8 +117,9 @@ def _schedule(problem: TardinessProblem, sequence: tuple[int, ...]) -> dict[int,
     return starts
 
 
-def _warm(problem: TardinessProblem, m: pyo.ConcreteModel, hint: TardinessSolution,
-          kind: str) -> list[tuple[Any, float]]:
+def _warm(
+    problem: TardinessProblem, m: pyo.ConcreteModel, hint: TardinessSolution, kind: str
+) -> list[tuple[Any, float]]:
     starts = _schedule(problem, hint.sequence)
     if kind == "time-indexed":
         return [(m.x[j, s], 1.0) for j, s in starts.items() if (j, s) in m.x]
