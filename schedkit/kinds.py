@@ -51,9 +51,7 @@ def kind_modules() -> list[str]:
     """The packages under `schedkit.models` that define a kind (they have a SPEC)."""
     import schedkit.models as models
 
-    return [
-        f"schedkit.models.{m.name}" for m in pkgutil.iter_modules(models.__path__) if m.ispkg
-    ]
+    return [f"schedkit.models.{m.name}" for m in pkgutil.iter_modules(models.__path__) if m.ispkg]
 
 
 def _load_all() -> None:

@@ -11,6 +11,7 @@ def validate(problem: Problem, solution: Solution) -> Report:
     """Check every constraint and recompute the objective from the schedule."""
     spec = kind_of(problem)
     if type(solution).KIND != spec.name:
-        raise InputError(f"a {type(solution).KIND} solution cannot be checked against a "
-                         f"{spec.name} instance")
+        raise InputError(
+            f"a {type(solution).KIND} solution cannot be checked against a {spec.name} instance"
+        )
     return spec.validate(problem, solution)

@@ -11,8 +11,18 @@ from schedkit.cli import app
 
 runner = CliRunner()
 SMALL = str(Path(__file__).parent.parent / "instances" / "tardiness" / "small-weighted.yaml")
-JSON_KEYS = {"kind", "name", "status", "objective", "lower_bound", "gap", "backend",
-             "runtime_s", "valid", "solution"}
+JSON_KEYS = {
+    "kind",
+    "name",
+    "status",
+    "objective",
+    "lower_bound",
+    "gap",
+    "backend",
+    "runtime_s",
+    "valid",
+    "solution",
+}
 
 
 def solve_json(*args: str) -> tuple[int, dict]:
@@ -21,8 +31,9 @@ def solve_json(*args: str) -> tuple[int, dict]:
 
 
 def test_solve_json_has_the_documented_keys() -> None:
-    code, data = solve_json(SMALL, "--backend", "cpsat", "--time-limit", "5", "--seed", "3",
-                            "--threads", "1")
+    code, data = solve_json(
+        SMALL, "--backend", "cpsat", "--time-limit", "5", "--seed", "3", "--threads", "1"
+    )
     assert code == 0
     assert JSON_KEYS <= set(data)
     assert data["kind"] == "tardiness" and data["status"] == "optimal"

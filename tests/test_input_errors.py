@@ -72,8 +72,11 @@ def test_cli_exits_2_without_traceback(tmp_path: Path, name: str) -> None:
 
 def test_instance_index_out_of_range(data_dir: Path) -> None:
     path = data_dir / "orlib" / "wt40.txt"
-    with pytest.raises(schedkit.InputError, match=r"instance #126 is out of range: the file "
-                       r"holds 125"):
+    with pytest.raises(
+        schedkit.InputError,
+        match=r"instance #126 is out of range: the file "
+        r"holds 125",
+    ):
         schedkit.load(f"{path}#126")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from schedkit.errors import InputError
@@ -64,7 +65,7 @@ def auto_reference(spec: str) -> Path | None:
 class References:
     """Lazy lookup of best-known values across every reference file seen."""
 
-    def __init__(self, explicit: list[str | Path] | None = None) -> None:
+    def __init__(self, explicit: Sequence[str | Path] | None = None) -> None:
         self.values: dict[str, float] = {}
         self.loaded: set[Path] = set()
         for path in explicit or []:

@@ -136,7 +136,8 @@ def gap_vs_time(rows: list[dict[str, Any]], path: Path) -> None:
             if r["backend"] == b and r.get("gap") is not None and r.get("runtime_s")
         ]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), s=10, label=b, alpha=0.7)
+            xs, ys = zip(*pts, strict=True)
+            ax.scatter(xs, ys, s=10, label=b, alpha=0.7)
     ax.set_xlabel("runtime (s)")
     ax.set_ylabel("gap to best-known (%)")
     ax.legend()

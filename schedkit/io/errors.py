@@ -54,7 +54,8 @@ def primary_errors(errors: list[Any]) -> list[Any]:
     """Errors that are not knock-ons of another, unknown keys first."""
     locs = [tuple(e["loc"]) for e in errors]
     kept = [
-        e for e, loc in zip(errors, locs, strict=True)
+        e
+        for e, loc in zip(errors, locs, strict=True)
         if not any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
     ]
     return sorted(kept or errors, key=lambda e: e["type"] != "extra_forbidden")

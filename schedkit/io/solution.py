@@ -29,7 +29,8 @@ def solution_from_dict(problem: Problem, data: dict[str, Any], file: str | None 
     if kind != spec.name:
         get_kind(str(kind))  # an unknown kind gets its own error
         raise InputError(
-            f"solution is for kind {kind!r} but the instance is {spec.name!r}", file=file,
+            f"solution is for kind {kind!r} but the instance is {spec.name!r}",
+            file=file,
             field="kind",
         )
     try:
