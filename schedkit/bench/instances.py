@@ -55,5 +55,7 @@ def expand(args: list[str]) -> list[InstanceRef]:
                 refs.append(InstanceRef(arg, path.stem))
             else:
                 refs += _expand_file(path)
-    seen: set[str] = set()
-    return [r for r in refs if not (r.spec in seen or seen.add(r.spec))]
+    unique: dict[str, InstanceRef] = {}
+    for ref in refs:
+        unique.setdefault(ref.spec, ref)
+    return list(unique.values())
