@@ -1,0 +1,168 @@
+"""CP-SAT model of pipeline schedules: an interval per op (B and W always split), no-overlap
+per device, precedences with communication, memory as a reservoir per device.
+
+Strengthening: microbatches run in order on every (stage, kind) (a symmetry that loses no
+optimum, see bounds.py), F(0, 0) starts at 0, memory-implied precedences for one stage per
+device, and the combinatorial bounds on every device span and the objective. The model is
+hinted with the given solution or the best reference schedule.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ortools.sat.python import cp_model
+
+from schedkit.models.pipeline import bounds
+from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
+from schedkit.models.pipeline.references import best_reference
+from schedkit.models.pipeline.scaling import (
+    Scaled,
+    all_keys,
+    from_integer_starts,
+    integer_starts,
+    memory_precedences,
+    scale,
+)
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+
+Vars = dict[OpKey, cp_model.IntVar]
+
+
+def _horizon(problem: PipelineProblem, sc: Scaled) -> int:
+    """A serial schedule (one op at a time, everywhere) always fits in this many units."""
+    m = problem.microbatches
+    work = sum(m * (sc.dur["F"][s] + sc.dur["BW"][s]) for s in range(problem.stages))
+    return work + 2 * m * problem.stages * sc.comm
+
+
+def _precedences(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
+                 start: Vars, end: Vars) -> None:
+    last, m = problem.stages - 1, problem.microbatches
+    for s in range(problem.stages):
+        for j in range(m):
+            if s > 0:
+                model.add(start[("F", s, j)] >= end[("F", s - 1, j)] + sc.lag(problem, s - 1, s))
+            pred = ("F", s, j) if s == last else ("B", s + 1, j)
+            model.add(start[("B", s, j)] >= end[pred] + sc.lag(problem, pred[1], s))
+            model.add(start[("W", s, j)] >= end[("B", s, j)])
+            if j > 0:  # microbatch order (symmetry breaking)
+                for k in ("F", "B", "W"):
+                    model.add(start[(k, s, j)] >= end[(k, s, j - 1)])
+    for before, f in memory_precedences(problem, sc):
+        model.add(start[f] >= end[before])
+
+
+def _memory(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
+            start: Vars, end: Vars) -> None:
+    if sc.limit is None:
+        return
+    for local in problem.stages_of:
+        times, changes = [], []
+        for s in local:
+            for j in range(problem.microbatches):
+                times += [start[("F", s, j)], end[("B", s, j)], end[("W", s, j)]]
+                changes += [sc.mem["F"][s], sc.mem["B"][s], sc.mem["W"][s]]
+        low = min(0, sum(c for c in changes if c < 0))
+        model.add_reservoir_constraint(times, changes, low, sc.limit)
+
+
+def _objective(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
+               start: Vars, end: Vars, horizon: int) -> cp_model.IntVar:
+    m, r = problem.microbatches, sc.resolution
+    obj = model.new_int_var(0, horizon, "objective")
+    for d, local in enumerate(problem.stages_of):
+        first = start[("F", local[0], 0)]
+        lb = math.ceil(bounds.device_span_bound(problem, d) * r - 1e-6)
+        if len(local) == 1:
+            model.add(end[("W", local[0], m - 1)] - first >= lb)
+        for s in local:
+            model.add(obj >= end[("W", s, m - 1)] - (first if problem.objective == "span" else 0))
+    total = bounds.span_bound(problem) if problem.objective == "span" else (
+        bounds.makespan_bound(problem))
+    model.add(obj >= math.ceil(total * r - 1e-6))
+    model.minimize(obj)
+    return obj
+
+
+def build_model(problem: PipelineProblem, sc: Scaled
+                ) -> tuple[cp_model.CpModel, Vars, Vars, cp_model.IntVar]:
+    """The CP-SAT model, with its start and end variables and the objective."""
+    model = cp_model.CpModel()
+    horizon = _horizon(problem, sc)
+    start: Vars = {}
+    end: Vars = {}
+    per_device: list[list[cp_model.IntervalVar]] = [[] for _ in range(problem.devices)]
+    for key in all_keys(problem):
+        k, s, j = key
+        d = sc.dur[k][s]
+        start[key] = model.new_int_var(0, horizon - d, f"s_{k}{s}_{j}")
+        end[key] = model.new_int_var(d, horizon, f"e_{k}{s}_{j}")
+        per_device[problem.device_of(s)].append(
+            model.new_interval_var(start[key], d, end[key], f"i_{k}{s}_{j}"))
+    model.add(start[("F", 0, 0)] == 0)
+    for intervals in per_device:
+        model.add_no_overlap(intervals)
+    _precedences(model, problem, sc, start, end)
+    _memory(model, problem, sc, start, end)
+    obj = _objective(model, problem, sc, start, end, horizon)
+    return model, start, end, obj
+
+
+def _hint(problem: PipelineProblem, sc: Scaled, hint: PipelineSolution | None,
+          options: SolveOptions) -> PipelineSolution | None:
+    if hint is not None:
+        return hint
+    ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.remaining()))
+    return None if ref is None else ref[0]
+
+
+def _add_hint(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
+              hinted: dict[OpKey, int], start: Vars, end: Vars, obj: cp_model.IntVar) -> None:
+    """Hint every start, end and the objective (a complete hint is taken at once)."""
+    for key, value in hinted.items():
+        model.add_hint(start[key], value)
+        model.add_hint(end[key], value + sc.dur[key[0]][key[1]])
+    last = problem.microbatches - 1
+    ends = [(hinted[("W", s, last)] + sc.dur["W"][s], loc[0]) for loc in problem.stages_of
+            for s in loc]
+    if problem.objective == "span":
+        value = max(e - hinted[("F", s0, 0)] for e, s0 in ends)
+    else:
+        value = max(e for e, _ in ends)
+    model.add_hint(obj, value)
+
+
+def solve(problem: PipelineProblem, options: SolveOptions,
+          hint: PipelineSolution | None) -> BackendOutput:
+    """Minimise the problem's objective with CP-SAT within the time limit."""
+    reason = bounds.infeasible_reason(problem)
+    if reason is not None:
+        return BackendOutput(None, Status.INFEASIBLE, stats={"reason": reason})
+    sc = scale(problem)
+    model, start, end, obj = build_model(problem, sc)
+    seed = _hint(problem, sc, hint, options)
+    hinted = integer_starts(problem, sc, seed) if seed is not None else None
+    if hinted is not None:
+        _add_hint(model, problem, sc, hinted, start, end, obj)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, options.remaining() - 0.1)
+    solver.parameters.num_workers = max(1, options.threads)
+    solver.parameters.random_seed = options.seed
+    solver.parameters.log_search_progress = options.verbose
+    if 3 * problem.stages * problem.microbatches > 300:  # reservoir probing gets too slow
+        solver.parameters.cp_model_probing_level = 0
+    for name, value in options.params.get("cpsat", {}).items():
+        setattr(solver.parameters, name, value)
+    code = solver.solve(model)
+    stats = {"resolution": sc.resolution, "exact_scaling": sc.exact, "hinted": hinted is not None,
+             "cpsat_status": solver.status_name(code), "wall_s": round(solver.wall_time, 3)}
+    if code == cp_model.INFEASIBLE:
+        return BackendOutput(None, Status.INFEASIBLE if sc.exact else Status.UNKNOWN, stats=stats)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return BackendOutput(None, Status.UNKNOWN, stats=stats)
+    starts = {key: solver.value(var) for key, var in start.items()}
+    solution = from_integer_starts(problem, sc, starts, name="cpsat")
+    proven = code == cp_model.OPTIMAL and sc.exact
+    bound = solver.best_objective_bound / sc.resolution if sc.exact else None
+    return BackendOutput(solution, Status.OPTIMAL if proven else Status.FEASIBLE, bound, stats)

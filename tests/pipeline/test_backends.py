@@ -1,0 +1,107 @@
+"""Backends: validity, agreement of the exact ones, optimality proofs, bounds, speed."""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import pytest
+
+import schedkit
+from schedkit.models.pipeline import bounds
+from schedkit.models.pipeline.references import feasible_references
+from schedkit.solvers.result import SolveOptions, Status
+
+from .pipeline_helpers import make
+
+NONUNIFORM = {"times": {"F": 1.0, "B": 1.1, "W": 0.6}, "comm": 0.05}
+BACKENDS = ["heuristic", "cpsat", "milp"]
+KIND_DIR = {"heuristic": "heuristics", "cpsat": "cpsat", "milp": "milp"}
+
+
+def run(backend: str, pb, time_limit: float = 20.0, hint=None):
+    module = importlib.import_module(f"schedkit.solvers.{KIND_DIR[backend]}.pipeline")
+    return module.solve(pb, SolveOptions(time_limit=time_limit, threads=2), hint)
+
+
+TINY = [
+    make(2, 3, limit=2.0, objective="span", **NONUNIFORM),
+    make(3, 4, limit=3.0, objective="makespan", **NONUNIFORM),
+    make(3, 4, limit=5.0, objective="span"),
+    make(2, 3, chunks=2, stage_placement="v", limit=3.0, **NONUNIFORM),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("idx", range(len(TINY)))
+def test_backend_valid_and_not_worse_than_references(backend: str, idx: int) -> None:
+    pb = TINY[idx]
+    out = run(backend, pb)
+    assert out.solution is not None
+    report = schedkit.validate(pb, out.solution)
+    assert report.feasible, report.codes()
+    best_ref = min((r.objective or 0 for _, r in feasible_references(pb).values()),
+                   default=float("inf"))
+    assert (report.objective or 0) <= best_ref + 1e-6
+    assert (report.objective or 0) >= (bounds.lower_bound(pb) or 0) - 1e-6
+
+
+@pytest.mark.parametrize("idx", range(len(TINY)))
+def test_exact_backends_agree(idx: int) -> None:
+    pb = TINY[idx]
+    cp, mi = run("cpsat", pb), run("milp", pb)
+    assert cp.status is Status.OPTIMAL and mi.status is Status.OPTIMAL
+    values = [schedkit.validate(pb, o.solution).objective for o in (cp, mi)]
+    assert values[0] == pytest.approx(values[1], abs=1e-6)
+
+
+@pytest.mark.parametrize("limit", [4.0, 7.0])
+@pytest.mark.parametrize("objective", ["span", "makespan"])
+def test_cpsat_proves_p4_m8(limit: float, objective: str) -> None:
+    pb = make(4, 8, limit=limit, objective=objective, **NONUNIFORM)
+    start = time.monotonic()
+    out = run("cpsat", pb, time_limit=60)
+    assert out.status is Status.OPTIMAL and time.monotonic() - start < 60
+    value = schedkit.validate(pb, out.solution).objective
+    assert out.lower_bound == pytest.approx(value, abs=1e-6)
+    refs = feasible_references(pb)
+    assert all(value <= r.objective + 1e-6 for _, r in refs.values())
+
+
+def test_issue_example_optimal_by_bound() -> None:
+    for limit, span in ((4.0, 27.0), (7.0, 24.0)):
+        result = schedkit.solve(make(4, 8, limit=limit), time_limit=5)
+        assert result.status is Status.OPTIMAL and result.objective == span
+        assert result.metrics["makespan"] == 27.0
+
+
+def test_portfolio_reports_metrics(instances_dir) -> None:
+    pb = schedkit.load(instances_dir / "pipeline" / "p4-m8-nonuniform.yaml")
+    result = schedkit.solve(pb, time_limit=5)
+    assert result.valid and result.objective == result.metrics["makespan"]
+    assert {"span", "bubble_ratio", "peak_memory"} <= set(result.metrics)
+    assert max(result.metrics["peak_memory"]) <= 7.0
+
+
+def test_infeasible_memory() -> None:
+    pb = make(3, 4, limit=0.5)
+    for backend in ("heuristic", "cpsat"):
+        assert run(backend, pb).status is Status.INFEASIBLE
+    assert schedkit.solve(pb, time_limit=2).status is Status.INFEASIBLE
+
+
+def test_heuristic_large_is_fast() -> None:
+    pb = make(32, 128, limit=32.0, **NONUNIFORM)
+    start = time.monotonic()
+    out = run("heuristic", pb, time_limit=10)
+    elapsed = time.monotonic() - start
+    assert out.solution is not None and schedkit.validate(pb, out.solution).feasible
+    assert elapsed < 3.0  # well under a second on an idle machine; shared CI is slower
+
+
+def test_cpsat_respects_time_limit() -> None:
+    pb = make(8, 16, limit=8.0, **NONUNIFORM)
+    start = time.monotonic()
+    out = run("cpsat", pb, time_limit=2.0)
+    assert time.monotonic() - start < 4.0
+    assert out.status in (Status.OPTIMAL, Status.FEASIBLE, Status.UNKNOWN)
