@@ -69,6 +69,8 @@ def solve_model(
         model,
         time_limit=time_limit,
         threads=options.threads,
+        rel_gap=1e-9,  # HiGHS' default 1e-4 would call a near-optimum "optimal"
+        abs_gap=1e-6,
         tee=options.verbose,
         raise_exception_on_nonoptimal_result=False,
         load_solutions=False,

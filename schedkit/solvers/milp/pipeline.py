@@ -22,6 +22,7 @@ from schedkit.models.pipeline.references import best_reference
 from schedkit.models.pipeline.scaling import all_keys, split_orders
 from schedkit.models.pipeline.simulate import simulate, to_solution
 from schedkit.models.pipeline.validator import validate
+from schedkit.solvers.milp.highs import MilpRun, solve_model
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 ORDER = {"F": 0, "B": 1, "W": 2}
@@ -38,8 +39,12 @@ def _pairs(problem: PipelineProblem) -> list[tuple[OpKey, OpKey]]:
     per_device: list[list[OpKey]] = [[] for _ in range(problem.devices)]
     for k in keys:
         per_device[problem.device_of(k[1])].append(k)
-    return [(a, b) for row in per_device for a, b in itertools.combinations(row, 2)
-            if not fixed_before(a, b) and not fixed_before(b, a)]
+    return [
+        (a, b)
+        for row in per_device
+        for a, b in itertools.combinations(row, 2)
+        if not fixed_before(a, b) and not fixed_before(b, a)
+    ]
 
 
 def _before(model: Any, a: OpKey, b: OpKey) -> Any:
@@ -71,7 +76,8 @@ def build_model(problem: PipelineProblem, horizon: float) -> Any:
             d = problem.device_of(f[1])
             others = [k for k in keys if problem.device_of(k[1]) == d and k != f]
             level = problem.mem["F"][f[1]] + sum(
-                problem.mem[k[0]][k[1]] * _before(m, k, f) for k in others)
+                problem.mem[k[0]][k[1]] * _before(m, k, f) for k in others
+            )
             if not isinstance(level, int | float):
                 m.c.add(level <= limit)
             elif level > limit + 1e-9:  # fixed order overflows: no schedule exists
@@ -104,39 +110,28 @@ def _objective(problem: PipelineProblem, m: Any, end: Any) -> None:
     m.obj = pyo.Objective(expr=m.T, sense=pyo.minimize)
 
 
-def _warm_start(opt: Any, m: Any, problem: PipelineProblem, hint: PipelineSolution) -> bool:
-    """Give HiGHS the hint's ASAP times and orders as a MIP start (private API, best effort)."""
-    try:
-        import highspy
-
-        sim = simulate(problem, split_orders(hint.orders(problem.devices)))
-        if sim.deadlock:
-            return False
-        values = {id(m.S[k]): v for k, v in sim.start.items()}
-        for a, b in m.pair_set:
-            values[id(m.y[a, b])] = float(sim.start[a] < sim.start[b])
-        values[id(m.T)] = max(sim.end[("W", s, problem.microbatches - 1)] - (
-            sim.start[("F", loc[0], 0)] if problem.objective == "span" else 0)
-            for loc in problem.stages_of for s in loc)
-        opt._active_config = opt.config
-        opt.set_instance(m)
-        col = [0.0] * len(opt._pyomo_var_to_solver_var_map)
-        for vid, idx in opt._pyomo_var_to_solver_var_map.items():
-            col[idx] = values.get(vid, 0.0)
-        sol = highspy.HighsSolution()
-        sol.col_value = col
-        sol.value_valid = True
-        opt._solver_model.setSolution(sol)
-        return True
-    except Exception:
-        return False
+def _warm_start(
+    m: Any, problem: PipelineProblem, hint: PipelineSolution
+) -> list[tuple[Any, float]]:
+    """The hint's ASAP times and orders as a MIP start (empty if the hint deadlocks)."""
+    sim = simulate(problem, split_orders(hint.orders(problem.devices)))
+    if sim.deadlock:
+        return []
+    start: list[tuple[Any, float]] = [(m.S[k], v) for k, v in sim.start.items() if k in m.S]
+    start += [(m.y[a, b], float(sim.start[a] < sim.start[b])) for a, b in m.pair_set]
+    span = max(
+        sim.end[("W", s, problem.microbatches - 1)]
+        - (sim.start[("F", loc[0], 0)] if problem.objective == "span" else 0)
+        for loc in problem.stages_of
+        for s in loc
+    )
+    return [*start, (m.T, span)]
 
 
-def solve(problem: PipelineProblem, options: SolveOptions,
-          hint: PipelineSolution | None) -> BackendOutput:
+def solve(
+    problem: PipelineProblem, options: SolveOptions, hint: PipelineSolution | None
+) -> BackendOutput:
     """Minimise the objective with HiGHS through Pyomo within the time limit."""
-    from pyomo.contrib.solver.common.factory import SolverFactory
-
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
         return BackendOutput(None, Status.INFEASIBLE, stats={"reason": reason})
@@ -147,12 +142,9 @@ def solve(problem: PipelineProblem, options: SolveOptions,
         hint = None if ref is None else ref[0]
     horizon = _horizon(problem, hint)
     model = build_model(problem, horizon)
-    opt = SolverFactory("highs")
-    warm = hint is not None and _warm_start(opt, model, problem, hint)
-    res = opt.solve(model, time_limit=max(0.1, options.remaining() - 0.2),
-                    threads=max(1, options.threads), rel_gap=1e-9,
-                    raise_exception_on_nonoptimal_result=False, load_solutions=False)
-    return _output(problem, model, res, {"warm_start": warm, "horizon": horizon})
+    warm = _warm_start(model, problem, hint) if hint is not None else []
+    run = solve_model(model, options.sub(options.remaining() - 0.2), warm)
+    return _output(problem, model, run, {"warm_start": bool(warm), "horizon": horizon})
 
 
 def _horizon(problem: PipelineProblem, hint: PipelineSolution | None) -> float:
@@ -166,27 +158,28 @@ def _horizon(problem: PipelineProblem, hint: PipelineSolution | None) -> float:
     return work + 2 * m * problem.stages * problem.comm
 
 
-def _output(problem: PipelineProblem, model: Any, res: Any, stats: dict) -> BackendOutput:
-    from pyomo.contrib.solver.common.results import TerminationCondition as TC
-
-    tc = res.termination_condition
-    stats["termination"] = str(tc)
-    bound = res.objective_bound
-    bound = float(bound) if bound is not None and abs(bound) < float("inf") else None
-    if tc == TC.provenInfeasible:
+def _output(problem: PipelineProblem, model: Any, run: MilpRun, stats: dict) -> BackendOutput:
+    stats["termination"] = run.termination
+    if run.status is Status.INFEASIBLE:
         return BackendOutput(None, Status.INFEASIBLE, stats=stats)
-    if res.incumbent_objective is None:
-        return BackendOutput(None, Status.UNKNOWN, bound, stats)
-    res.solution_loader.load_vars()
+    if not run.loaded:
+        return BackendOutput(None, Status.UNKNOWN, run.bound, stats)
     starts = {k: float(pyo.value(model.S[k])) for k in model.S}
-    status = Status.OPTIMAL if tc == TC.convergenceCriteriaSatisfied else Status.FEASIBLE
-    return BackendOutput(_solution(problem, starts), status, bound, stats)
+    return BackendOutput(_solution(problem, starts), run.status, run.bound, stats)
 
 
 def _solution(problem: PipelineProblem, starts: dict[OpKey, float]) -> PipelineSolution:
     """The solver's times (rounded); if tolerances break them, the ASAP replay of its orders."""
-    ops = [Op(device=problem.device_of(k[1]), kind=k[0], stage=k[1], microbatch=k[2],
-              start=round(v, 7)) for k, v in starts.items()]
+    ops = [
+        Op(
+            device=problem.device_of(k[1]),
+            kind=k[0],
+            stage=k[1],
+            microbatch=k[2],
+            start=round(v, 7),
+        )
+        for k, v in starts.items()
+    ]
     sol = PipelineSolution(ops=tuple(ops), name="milp")
     if validate(problem, sol).feasible:
         return sol
