@@ -156,7 +156,7 @@ def run_bench(
     if config.executor == "ray":
         from schedkit.bench.ray_executor import run_ray
 
-        stream = run_ray(todo, config.address)
+        stream = run_ray(todo, config.address, config.jobs if config.jobs > 1 else None)
     else:
         stream = run_local(todo, max(1, config.jobs))
     finished = 0

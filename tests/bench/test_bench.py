@@ -104,3 +104,18 @@ def test_kill_minus_9_then_resume_loses_and_duplicates_nothing(
     assert again.returncode == 0, again.stderr
     keys = _count(db)
     assert len(keys) == 6 and len(set(keys)) == 6
+
+
+def test_ray_executor_gives_the_same_rows_as_local(tmp_path: Path, data_dir: Path) -> None:
+    import pytest
+
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'schedkit[dist]')")
+    paths = [f"{data_dir}/orlib/wt40.txt#51", f"{data_dir}/orlib/wt40.txt#1"]
+    common = {"paths": paths, "backends": ["heuristic"], "time_limits": [1.0], "jobs": 2}
+    local = run_bench(BenchConfig(**common, db=str(tmp_path / "local.sqlite")))
+    ray_rows = run_bench(BenchConfig(**common, db=str(tmp_path / "ray.sqlite"), executor="ray"))
+    fields = ("instance", "name", "backend", "status", "outcome", "best_known")
+    assert sorted(tuple(r[f] for f in fields) for r in ray_rows) == sorted(
+        tuple(r[f] for f in fields) for r in local
+    )
+    assert summarise(ray_rows)[0]["count"] == 2
