@@ -378,6 +378,110 @@ def report(
         out.print(f"wrote {output}, {profile}, {scatter}")
 
 
+@app.command()
+@user_errors
+def convert(
+    path: Annotated[str, typer.Argument(help="instance in any format (FILE#k allowed)")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="YAML file")] = None,
+) -> None:
+    """Write an instance (e.g. PSPLIB .sm, OR-Library wt#k) as schedkit YAML."""
+    from schedkit.io.yaml_out import to_yaml
+
+    text = to_yaml(load(path))
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text)
+        out.print(f"wrote {output}")
+
+
+@app.command()
+@user_errors
+def plot(
+    path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
+    solution: Annotated[str, typer.Argument(help="solution JSON")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="FILE.png, .svg or .html")],
+) -> None:
+    """Draw a solution: Gantt, pipeline timeline, resource profile or load heatmap."""
+    from schedkit.plot import plot as draw
+
+    problem = load(path)
+    sol = load_solution(problem, solution)
+    report = run_validate(problem, sol)
+    if not report.feasible:
+        err.print(
+            f"[yellow]warning:[/yellow] the solution is invalid "
+            f"({len(report.violations)} violations); drawing it anyway"
+        )
+    written = draw(problem, sol, output)
+    out.print(f"wrote {written}")
+
+
+@app.command()
+@user_errors
+def export(
+    path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
+    solution: Annotated[str, typer.Argument(help="solution JSON")],
+    fmt_name: Annotated[
+        str, typer.Option("--format", "-f", help="torch-csv (pipeline) or eplb (placement)")
+    ],
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Export a solution to another tool's format."""
+    problem = load(path)
+    sol: Any = load_solution(problem, solution)
+    kind = kind_of(problem).name
+    if (kind, fmt_name) == ("pipeline", "torch-csv"):
+        from schedkit.io.torch_pipeline import to_torch_csv
+
+        text = to_torch_csv(problem, sol)  # type: ignore[arg-type]
+    elif (kind, fmt_name) == ("placement", "eplb"):
+        from schedkit.models.placement.eplb import to_eplb_json
+
+        text = to_eplb_json(sol, problem.num_experts, indent=2) + "\n"  # type: ignore[attr-defined]
+    else:
+        raise InputError(
+            f"no export format {fmt_name!r} for kind {kind!r}",
+            field="format",
+            hint="pipeline: torch-csv; placement: eplb",
+        )
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text)
+        out.print(f"wrote {output}")
+
+
+@app.command()
+@user_errors
+def replay(
+    path: Annotated[str, typer.Argument(help="pipeline or placement instance")],
+    solution: Annotated[str, typer.Argument(help="validated solution JSON")],
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
+    iters: Annotated[int, typer.Option("--iters", min=1, help="timed iterations")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Execute a pipeline schedule or expert placement for real with PyTorch."""
+    from schedkit.errors import BackendUnavailable
+
+    problem = load(path)
+    sol = load_solution(problem, solution)
+    report = run_validate(problem, sol)
+    if not report.feasible:
+        raise InputError(f"the solution is invalid: {report.violations[0].message}", file=solution)
+    try:
+        from schedkit.replay import replay as run_replay
+
+        result = run_replay(problem, sol, device=device, iters=iters)
+    except BackendUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        out.print(result.summary())
+
+
 def _register_generators() -> None:
     for name, spec in sorted(all_kinds().items()):
         if spec.generator is None:

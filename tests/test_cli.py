@@ -95,3 +95,21 @@ def test_params_pass_through_to_the_backend() -> None:
     code, data = solve_json(SMALL, "-b", "milp", "-p", "formulation=disjunctive")
     assert code == 0
     assert data["stats"]["attempts"]["milp"]["formulation"] == "disjunctive"
+
+
+def test_convert_writes_yaml_that_loads_back_equal(tmp_path: Path, data_dir: Path) -> None:
+    import schedkit
+
+    spec = f"{data_dir}/orlib/wt40.txt#3"
+    out = tmp_path / "wt40-3.yaml"
+    result = runner.invoke(app, ["convert", spec, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert schedkit.load(out) == schedkit.load(spec)
+
+
+def test_export_unknown_format_is_bad_input(tmp_path: Path) -> None:
+    sol = tmp_path / "s.json"
+    sol.write_text(json.dumps({"sequence": list(range(8))}))
+    result = runner.invoke(app, ["export", SMALL, str(sol), "--format", "torch-csv"])
+    assert result.exit_code == 2
+    assert "no export format 'torch-csv' for kind 'tardiness'" in result.output
