@@ -1,0 +1,254 @@
+"""MoE expert-to-GPU placement: replicate logical experts into GPU slots to balance load.
+
+A `PlacementProblem` holds per-layer token loads of logical experts and a cluster of
+`nodes x gpus_per_node` GPUs with `slots_per_gpu` physical expert slots each. A
+`PlacementSolution` says, per layer and GPU, which logical expert sits in each slot (the
+row-major flattening is EPLB's `phy2log`). The objective is the sum over layers of the largest
+per-GPU load, plus `traffic_weight` x inter-node traffic and `move_cost` x moved replicas.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import (
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PlainSerializer,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from schedkit.models.base import Problem, Solution
+
+Layout = tuple[tuple[tuple[int, ...], ...], ...]
+"""[layer][gpu] -> logical expert of each slot."""
+
+
+def _to_list(a: np.ndarray) -> list[Any]:
+    out: list[Any] = a.tolist()
+    return out
+
+
+Array = Annotated[np.ndarray, PlainSerializer(_to_list, return_type=list)]
+
+
+def read_matrix(path: str, base_dir: str | None = None) -> np.ndarray:
+    """A numeric array from a .csv, .npy or .json file (relative to `base_dir` or the cwd)."""
+    p = Path(path)
+    if not p.is_absolute() and base_dir is not None:
+        p = Path(base_dir) / p
+    if not p.exists():
+        raise ValueError(f"load file {str(p)!r} does not exist")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            return np.asarray(np.load(p, allow_pickle=False), dtype=float)
+        if suffix == ".csv":
+            return np.atleast_2d(np.loadtxt(p, delimiter=",", dtype=float, ndmin=2))
+        if suffix == ".json":
+            return np.asarray(json.loads(p.read_text()), dtype=float)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"cannot read {str(p)!r}: {exc}") from None
+    raise ValueError(f"load file {str(p)!r}: expected .csv, .npy or .json")
+
+
+def as_array(value: Any, ndim: int, what: str, info: ValidationInfo) -> np.ndarray:
+    """`value` (nested lists, array or file path) as a finite non-negative float array."""
+    if isinstance(value, str | Path):
+        ctx = info.context if isinstance(info.context, dict) else {}
+        value = read_matrix(str(value), ctx.get("base_dir"))
+    try:
+        arr = np.array(value, dtype=float)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{what} must be a {ndim}-D numeric array (ragged or non-numeric)"
+        ) from None
+    if arr.ndim != ndim or 0 in arr.shape:
+        raise ValueError(f"{what} must be a non-empty {ndim}-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{what} must be finite and non-negative")
+    arr.setflags(write=False)
+    return arr
+
+
+class PlacementProblem(Problem):
+    """Place replicas of each layer's logical experts into GPU slots (see module docstring).
+
+    Keys beyond the basics: `groups` (+ `group_local`) keeps each expert group on one node;
+    `coactivation[l][a][b]` tokens go from expert a (layer l) to b (layer l+1) and, with
+    `traffic_weight`, inter-node traffic is minimised too; `scenarios` are extra load matrices
+    planned against at once (worst case); `previous` (a placement) with `max_moves` (per
+    layer) and `move_cost` re-plans with few replica moves.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    KIND: ClassVar[str] = "placement"
+    kind: str = "placement"
+    loads: Array
+    nodes: PositiveInt = 1
+    gpus_per_node: PositiveInt
+    slots_per_gpu: PositiveInt
+    groups: PositiveInt | None = None
+    group_local: bool = True
+    coactivation: Array | None = None
+    traffic_weight: NonNegativeFloat = 0.0
+    split: Literal["even", "free"] = "even"
+    scenarios: tuple[Array, ...] = ()
+    previous: Layout | None = None
+    max_moves: NonNegativeInt | None = None
+    move_cost: NonNegativeFloat = 0.0
+
+    @field_validator("loads", mode="before")
+    @classmethod
+    def _loads(cls, v: Any, info: ValidationInfo) -> np.ndarray:
+        return as_array(v, 2, "loads (layers x experts)", info)
+
+    @field_validator("coactivation", mode="before")
+    @classmethod
+    def _coact(cls, v: Any, info: ValidationInfo) -> np.ndarray | None:
+        return None if v is None else as_array(v, 3, "coactivation (pairs x E x E)", info)
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _scen(cls, v: Any, info: ValidationInfo) -> tuple[np.ndarray, ...]:
+        if isinstance(v, str | np.ndarray) or not isinstance(v, list | tuple):
+            v = [v]
+        return tuple(as_array(m, 2, f"scenarios[{i}]", info) for i, m in enumerate(v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlacementProblem:
+        L, E = self.loads.shape
+        if self.num_slots < E:
+            raise ValueError(
+                f"{self.num_gpus} GPUs x {self.slots_per_gpu} slots = {self.num_slots} slots "
+                f"cannot hold {E} experts"
+            )
+        for i, s in enumerate(self.scenarios):
+            if s.shape != (L, E):
+                raise ValueError(f"scenarios[{i}] has shape {s.shape}, loads have {(L, E)}")
+        if self.scenarios and self.split == "free":
+            raise ValueError("scenarios need split: even (a free split is per load matrix)")
+        self._check_groups(E)
+        if self.coactivation is not None and self.coactivation.shape != (max(L - 1, 1), E, E):
+            raise ValueError(
+                f"coactivation must have shape {(max(L - 1, 1), E, E)} (layer pairs x E x E), "
+                f"got {self.coactivation.shape}"
+            )
+        if self.previous is not None:
+            self._check_previous(L, E)
+        elif self.max_moves is not None or self.move_cost > 0:
+            raise ValueError("max_moves / move_cost need a 'previous' placement")
+        return self
+
+    def _check_groups(self, E: int) -> None:
+        if self.groups is None:
+            return
+        if E % self.groups:
+            raise ValueError(f"groups={self.groups} must divide the {E} experts")
+        if self.group_local:
+            fit = self.nodes * (self.gpus_per_node * self.slots_per_gpu // (E // self.groups))
+            if fit < self.groups:
+                raise ValueError(
+                    f"{self.groups} groups of {E // self.groups} experts cannot be kept "
+                    f"node-local in {self.nodes} nodes (set group_local: false)"
+                )
+
+    def _check_previous(self, L: int, E: int) -> None:
+        prev = self.previous or ()
+        if len(prev) != L or any(len(layer) != self.num_gpus for layer in prev):
+            raise ValueError(f"previous must be a placement of {L} layers x {self.num_gpus} GPUs")
+        for layer in prev:
+            for gpu in layer:
+                if len(gpu) != self.slots_per_gpu or any(not 0 <= e < E for e in gpu):
+                    raise ValueError(
+                        f"previous: each GPU needs {self.slots_per_gpu} experts in 0..{E - 1}"
+                    )
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.loads.shape[0])
+
+    @property
+    def num_experts(self) -> int:
+        return int(self.loads.shape[1])
+
+    @property
+    def num_gpus(self) -> int:
+        return self.nodes * self.gpus_per_node
+
+    @property
+    def num_slots(self) -> int:
+        return self.num_gpus * self.slots_per_gpu
+
+    @property
+    def group_size(self) -> int:
+        return self.num_experts // self.groups if self.groups else self.num_experts
+
+    @property
+    def groups_local(self) -> bool:
+        """Groups must stay node-local (a constraint of the validator)."""
+        return self.groups is not None and self.group_local and self.nodes > 1
+
+    @property
+    def uses_traffic(self) -> bool:
+        return self.coactivation is not None and self.traffic_weight > 0 and self.nodes > 1
+
+    @cached_property
+    def load_stack(self) -> np.ndarray:
+        """(scenarios, layers, experts): the loads followed by the extra scenarios."""
+        return np.stack([self.loads, *self.scenarios])
+
+    def node_of(self, gpu: int) -> int:
+        return gpu // self.gpus_per_node
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "layers": self.num_layers,
+            "experts": self.num_experts,
+            "gpus": self.num_gpus,
+            "nodes": self.nodes,
+            "slots": self.num_slots,
+            "redundant": self.num_slots - self.num_experts,
+            "groups": self.groups,
+            "traffic": self.uses_traffic,
+            "scenarios": len(self.scenarios),
+            "replan": self.previous is not None,
+        }
+
+
+class PlacementSolution(Solution):
+    """Per layer, per GPU (node-major: GPU g is on node g // gpus_per_node), the logical
+    expert held by each slot. The row-major flattening of a layer is EPLB's `phy2log`.
+
+    Optional claims, checked by the validator: `replicas[l][e]` (EPLB's `logcnt`),
+    `max_loads[l]` (the largest GPU load of layer l) and `tokens[l][g][s]` (tokens routed to
+    each slot; required meaning under `split: free`, where the validator otherwise uses the
+    best split).
+    """
+
+    KIND: ClassVar[str] = "placement"
+    placement: Layout = Field(min_length=1)
+    replicas: tuple[tuple[int, ...], ...] | None = None
+    max_loads: tuple[float, ...] | None = None
+    tokens: tuple[tuple[tuple[float, ...], ...], ...] | None = None
+
+    def array(self) -> np.ndarray:
+        """The placement as an int array (layers, gpus, slots); needs equal slot counts."""
+        return np.array(self.placement, dtype=np.int64)
+
+
+def counts_of(layer: np.ndarray, num_experts: int) -> np.ndarray:
+    """Replica count of every expert in one layer's (gpus, slots) placement."""
+    return np.bincount(layer.ravel(), minlength=num_experts)
+
+
+__all__ = ["Layout", "PlacementProblem", "PlacementSolution", "counts_of", "read_matrix"]

@@ -1,0 +1,218 @@
+"""Balance one layer on a set of GPUs: replicate, pack, improve (NumPy, no problem object).
+
+`w` is a (K, E) matrix: the loads of E experts under K scenarios (K = 1 without robust
+planning); a GPU's load under scenario k is the sum of w[k, e] / count[e] over its slots and
+the layer's value is the largest over GPUs and scenarios. `solve_flat` returns a (gpus, slots)
+array of local expert indices: the best of two packings (longest-first with equal counts, and
+balanced largest differencing), improved by swaps and re-replication moves.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+
+import numpy as np
+
+EPS = 1e-9
+
+
+def replicate(w: np.ndarray, slots: int) -> np.ndarray:
+    """Replica counts minimising the largest load per replica (greedy on w / count)."""
+    key = w.max(axis=0)
+    cnt = np.ones(len(key), dtype=np.int64)
+    heap = [(-float(v), e) for e, v in enumerate(key)]
+    heapq.heapify(heap)
+    for _ in range(slots - len(key)):
+        _, e = heapq.heappop(heap)
+        cnt[e] += 1
+        heapq.heappush(heap, (-float(key[e]) / cnt[e], e))
+    return cnt
+
+
+def items_of(cnt: np.ndarray) -> np.ndarray:
+    """The expert of every replica, heaviest experts first is not implied."""
+    return np.repeat(np.arange(len(cnt)), cnt)
+
+
+def pack_lpt(size: np.ndarray, gpus: int, per_gpu: int) -> np.ndarray:
+    """Longest-first greedy with equal counts; returns (gpus, per_gpu) item indices."""
+    out = np.empty((gpus, per_gpu), dtype=np.int64)
+    fill = [0] * gpus
+    heap = [(0.0, g) for g in range(gpus)]
+    for i in np.argsort(-size, kind="stable"):
+        load, g = heapq.heappop(heap)
+        out[g, fill[g]] = i
+        fill[g] += 1
+        if fill[g] < per_gpu:
+            heapq.heappush(heap, (load + float(size[i]), g))
+    return out
+
+
+def pack_bldm(size: np.ndarray, gpus: int, per_gpu: int) -> np.ndarray:
+    """Balanced largest differencing: merge chunks of `gpus` items, heaviest with lightest."""
+    order = np.argsort(-size, kind="stable")
+    heap: list[tuple[float, int, list[list[int]], list[float]]] = []
+    for c in range(per_gpu):
+        chunk = order[c * gpus : (c + 1) * gpus]
+        sets = [[int(i)] for i in chunk]
+        sums = [float(size[i]) for i in chunk]
+        heap.append((-(max(sums) - min(sums)), c, sets, sums))
+    heapq.heapify(heap)
+    tick = per_gpu
+    while len(heap) > 1:
+        _, _, sa, ua = heapq.heappop(heap)
+        _, _, sb, ub = heapq.heappop(heap)
+        ia = sorted(range(gpus), key=lambda i: -ua[i])
+        ib = sorted(range(gpus), key=lambda i: ub[i])
+        sets = [sa[i] + sb[j] for i, j in zip(ia, ib, strict=True)]
+        sums = [ua[i] + ub[j] for i, j in zip(ia, ib, strict=True)]
+        heapq.heappush(heap, (-(max(sums) - min(sums)), tick, sets, sums))
+        tick += 1
+    return np.array(heap[0][2], dtype=np.int64)
+
+
+def gpu_loads(w: np.ndarray, place: np.ndarray, cnt: np.ndarray) -> np.ndarray:
+    """(K, gpus) loads of a (gpus, slots) placement."""
+    per = w / cnt
+    out: np.ndarray = per[:, place].sum(axis=2)
+    return out
+
+
+def value(w: np.ndarray, place: np.ndarray) -> float:
+    """Largest GPU load over scenarios of a placement."""
+    cnt = np.bincount(place.ravel(), minlength=w.shape[1])
+    return float(gpu_loads(w, place, cnt).max())
+
+
+def initial(w: np.ndarray, gpus: int, per_gpu: int) -> np.ndarray:
+    """Replicate, then the better of the LPT and differencing packings."""
+    cnt = replicate(w, gpus * per_gpu)
+    items = items_of(cnt)
+    size = (w.max(axis=0) / cnt)[items]
+    best, best_v = None, np.inf
+    for packer in (pack_lpt, pack_bldm):
+        place = items[packer(size, gpus, per_gpu)]
+        v = value(w, place)
+        if v < best_v - EPS:
+            best, best_v = place, v
+    assert best is not None
+    return best
+
+
+class LocalSearch:
+    """Swap and re-replicate moves that lower the (largest load, GPUs at it) pair.
+
+    With `prev` and `budget`, a move must keep the slots differing from `prev` within the
+    budget; `move_cost` ranks snapshots by largest load + move_cost x moves.
+    """
+
+    def __init__(
+        self,
+        w: np.ndarray,
+        place: np.ndarray,
+        prev: np.ndarray | None = None,
+        budget: int | None = None,
+        move_cost: float = 0.0,
+    ) -> None:
+        self.w, self.place = w, place.copy()
+        self.E = w.shape[1]
+        self.prev, self.budget, self.move_cost = prev, budget, move_cost
+        self._refresh()
+        self.best = self.place.copy()
+        self.best_score = self.score()
+
+    def _refresh(self) -> None:
+        self.cnt = np.bincount(self.place.ravel(), minlength=self.E)
+        self.loads = gpu_loads(self.w, self.place, self.cnt)
+
+    def moves(self) -> int:
+        return 0 if self.prev is None else int((self.place != self.prev).sum())
+
+    def score(self) -> float:
+        return float(self.loads.max()) + self.move_cost * self.moves()
+
+    def _budget_ok(self, cells: list[tuple[int, int]], new: list[int]) -> bool:
+        if self.prev is None or self.budget is None:
+            return True
+        delta = sum(
+            int(n != self.prev[c]) - int(self.place[c] != self.prev[c])
+            for c, n in zip(cells, new, strict=True)
+        )
+        return self.moves() + delta <= self.budget
+
+    def run(self, deadline: float, max_iter: int = 5000) -> np.ndarray:
+        """Improve until no move helps or the deadline; returns the best placement seen."""
+        for _ in range(max_iter):
+            if time.monotonic() > deadline or not (self._swap() or self._rereplicate()):
+                break
+            s = self.score()
+            if s < self.best_score - EPS:
+                self.best, self.best_score = self.place.copy(), s
+        return self.best
+
+    def _state(self) -> tuple[float, int, int]:
+        per_gpu = self.loads.max(axis=0)
+        top = float(per_gpu.max())
+        return top, int((per_gpu >= top - EPS).sum()), int(np.argmax(per_gpu))
+
+    def _swap(self) -> bool:
+        top, _, g = self._state()
+        G, S = self.place.shape
+        per = self.w / self.cnt  # (K, E)
+        mine = per[:, self.place[g]]  # (K, S)
+        other = per[:, self.place.ravel()]  # (K, G*S)
+        host = np.repeat(np.arange(G), S)
+        new_g = self.loads[:, g, None, None] - mine[:, :, None] + other[:, None, :]
+        new_h = self.loads[:, host][:, None, :] - other[:, None, :] + mine[:, :, None]
+        worst = np.maximum(new_g.max(axis=0), new_h.max(axis=0))  # (S, G*S)
+        worst[:, host == g] = np.inf
+        same = self.place[g][:, None] == self.place.ravel()[None, :]
+        worst[same] = np.inf
+        for flat in np.argsort(worst, axis=None)[:8]:
+            i, j = divmod(int(flat), G * S)
+            if worst[i, j] >= top - EPS:
+                return False
+            h, t = divmod(j, S)
+            a, b = int(self.place[g, i]), int(self.place[h, t])
+            if self._budget_ok([(g, i), (h, t)], [b, a]):
+                self.place[g, i], self.place[h, t] = b, a
+                self._refresh()
+                return True
+        return False
+
+    def _rereplicate(self) -> bool:
+        """Turn a replica on the hottest GPU into a replica of another expert."""
+        top, at_top, g = self._state()
+        G = self.place.shape[0]
+        n = np.zeros((G, self.E))
+        np.add.at(n, (np.repeat(np.arange(G), self.place.shape[1]), self.place.ravel()), 1)
+        cnt = self.cnt.astype(float)
+        gain_b = self.w / (cnt + 1) - self.w / cnt  # (K, E): per-replica change of b
+        for i, a in enumerate(self.place[g]):
+            if cnt[a] < 2:
+                continue
+            da = self.w[:, a] / (cnt[a] - 1) - self.w[:, a] / cnt[a]  # (K,)
+            new = (
+                self.loads[:, :, None]
+                + n[None, :, a, None] * da[:, None, None]
+                + n[None] * gain_b[:, None, :]
+            )
+            new[:, g, :] += (-self.w[:, a] / (cnt[a] - 1))[:, None] + (self.w / (cnt + 1))
+            per_gpu = new.max(axis=0)  # (G, E)
+            worst = per_gpu.max(axis=0)
+            ties = (per_gpu >= top - EPS).sum(axis=0)
+            ok = (worst < top - EPS) | ((worst <= top + EPS) & (ties < at_top))
+            ok[a] = False
+            for b in np.flatnonzero(ok)[np.argsort(worst[ok])][:4]:
+                if self._budget_ok([(g, i)], [int(b)]):
+                    self.place[g, i] = b
+                    self._refresh()
+                    return True
+        return False
+
+
+def solve_flat(w: np.ndarray, gpus: int, per_gpu: int, deadline: float) -> np.ndarray:
+    """A good (gpus, per_gpu) placement of E local experts (loads w: (K, E))."""
+    place = initial(w, gpus, per_gpu)
+    return LocalSearch(w, place).run(deadline)

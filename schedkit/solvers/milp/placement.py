@@ -1,0 +1,234 @@
+"""MILP backend for placement (Pyomo + HiGHS).
+
+Per layer, the model of `placement_layer`: z[e,k] picks expert e's replica count, x[e,k,g]
+its replicas on GPU g, T >= every GPU load. `split: free` uses x[e,g] replicas and continuous
+tokens f[e,g] <= w_e x[e,g] instead. With co-activation and few enough variables, all layers
+are solved jointly in MoETuner's formulation: home-node binaries h[l,e,n] and linearised
+pairwise traffic y[l,a,b] >= h[l,a,n] - h[l+1,b,n]; otherwise layer by layer with the
+neighbouring layers fixed (the traffic term is then linear).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import TerminationCondition
+
+from schedkit.errors import BackendUnavailable
+from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
+from schedkit.solvers.heuristics.placement import Planner, hint_arrays, output
+from schedkit.solvers.heuristics.placement_layer import LayerData, layer_data, solve_by_layers
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+
+JOINT_LIMIT = 20000
+"""Largest number of pairwise traffic variables for the joint co-activation model."""
+
+
+def build_layer(b: Any, d: LayerData) -> None:
+    """Add one layer's replica, slot and load constraints to block `b` (objective part b.obj)."""
+    E, G = d.experts, d.gpus
+    keys = [(e, k, g) for e in range(E) for k in d.krange[e] for g in range(G)]
+    b.z = pyo.Var([(e, k) for e in range(E) for k in d.krange[e]], domain=pyo.Binary)
+    b.x = pyo.Var(
+        keys, domain=pyo.NonNegativeIntegers, bounds=lambda _, e, k, g: (0, min(k, d.slots))
+    )
+    b.T = pyo.Var(domain=pyo.NonNegativeReals)
+    on = {(e, g): sum(b.x[e, k, g] for k in d.krange[e]) for e in range(E) for g in range(G)}
+    b.on = on
+    b.one = pyo.Constraint(range(E), rule=lambda _, e: sum(b.z[e, k] for k in d.krange[e]) == 1)
+    b.cnt = pyo.Constraint(
+        [(e, k) for e in range(E) for k in d.krange[e]],
+        rule=lambda _, e, k: sum(b.x[e, k, g] for g in range(G)) == k * b.z[e, k],
+    )
+    b.slots = pyo.Constraint(range(G), rule=lambda _, g: sum(on[e, g] for e in range(E)) == d.slots)
+    b.load = pyo.Constraint(
+        range(len(d.w)),
+        range(G),
+        rule=lambda _, s, g: (
+            sum(float(d.w[s, e] / k) * b.x[e, k, g] for e, k, gg in keys if gg == g) <= b.T
+        ),
+    )
+    b.rep = pyo.Constraint(
+        range(len(d.w)),
+        range(E),
+        rule=lambda _, s, e: b.T >= sum(float(d.w[s, e] / k) * b.z[e, k] for k in d.krange[e]),
+    )
+    b.obj = pyo.Expression(expr=b.T + _nodes(b, d) + _moves(b, d))
+
+
+def _nodes(b: Any, d: LayerData) -> Any:
+    """Node-local groups or home nodes; returns the traffic cost term (0 without)."""
+    if d.group is None and not d.home:
+        return 0.0
+    owner = d.group if d.group is not None else np.arange(d.experts)
+    units = sorted(set(owner.tolist()))
+    b.h = pyo.Var(units, range(d.nodes), domain=pyo.Binary)
+    b.h1 = pyo.Constraint(units, rule=lambda _, u: sum(b.h[u, n] for n in range(d.nodes)) == 1)
+    b.hx = pyo.Constraint(
+        range(d.experts),
+        range(d.gpus),
+        rule=lambda _, e, g: b.on[e, g] <= d.slots * b.h[int(owner[e]), d.node(g)],
+    )
+    if d.cost is None:
+        return 0.0
+    return sum(
+        float(d.cost[e, n]) * b.h[int(owner[e]), n]
+        for e in range(d.experts)
+        for n in range(d.nodes)
+    )
+
+
+def _moves(b: Any, d: LayerData) -> Any:
+    if d.prev is None:
+        return 0.0
+    cells = [(g, int(e)) for g in range(d.gpus) for e in np.flatnonzero(d.prev[g])]
+    b.keep = pyo.Var(
+        cells, domain=pyo.NonNegativeReals, bounds=lambda _, g, e: (0, int(d.prev[g, e]))
+    )
+    b.keep_on = pyo.Constraint(cells, rule=lambda _, g, e: b.keep[g, e] <= b.on[e, g])
+    moves = d.gpus * d.slots - sum(b.keep[c] for c in cells)
+    if d.max_moves is not None:
+        b.budget = pyo.Constraint(expr=moves <= d.max_moves)
+    return d.move_cost * moves
+
+
+def build_free(b: Any, d: LayerData) -> None:
+    """`split: free`: x[e,g] replicas, tokens f[e,g] <= w_e x[e,g], T >= GPU tokens."""
+    E, G, w = d.experts, d.gpus, d.w[0]
+    b.x = pyo.Var(range(E), range(G), domain=pyo.NonNegativeIntegers, bounds=(0, d.slots))
+    b.f = pyo.Var(range(E), range(G), domain=pyo.NonNegativeReals)
+    b.T = pyo.Var(domain=pyo.NonNegativeReals)
+    b.on = {(e, g): b.x[e, g] for e in range(E) for g in range(G)}
+    b.cover = pyo.Constraint(range(E), rule=lambda _, e: sum(b.x[e, g] for g in range(G)) >= 1)
+    b.route = pyo.Constraint(
+        range(E), rule=lambda _, e: sum(b.f[e, g] for g in range(G)) == float(w[e])
+    )
+    b.cap = pyo.Constraint(
+        range(E), range(G), rule=lambda _, e, g: b.f[e, g] <= float(w[e]) * b.x[e, g]
+    )
+    b.slots = pyo.Constraint(
+        range(G), rule=lambda _, g: sum(b.x[e, g] for e in range(E)) == d.slots
+    )
+    b.load = pyo.Constraint(range(G), rule=lambda _, g: sum(b.f[e, g] for e in range(E)) <= b.T)
+    b.obj = pyo.Expression(expr=b.T + _nodes(b, d) + _moves(b, d))
+
+
+def run(model: Any, seconds: float, options: SolveOptions) -> tuple[bool, float | None, bool]:
+    """Solve with HiGHS; (values loaded, objective bound, proven optimal)."""
+    solver = SolverFactory("highs")
+    if not solver.available():
+        raise BackendUnavailable("HiGHS is not available")
+    res = solver.solve(
+        model,
+        time_limit=max(0.05, seconds),
+        threads=options.threads,
+        raise_exception_on_nonoptimal_result=False,
+        load_solutions=False,
+    )
+    has = res.incumbent_objective is not None
+    if has:
+        res.solution_loader.load_vars()
+    bound = res.objective_bound
+    bound = float(bound) if bound is not None and np.isfinite(bound) else None
+    return (
+        has,
+        bound,
+        res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied,
+    )
+
+
+def counts_of_block(b: Any, d: LayerData) -> np.ndarray:
+    out = np.zeros((d.gpus, d.experts), dtype=np.int64)
+    for (e, g), expr in b.on.items():
+        out[g, e] = round(pyo.value(expr))
+    return out
+
+
+def solve_layer(
+    d: LayerData, seconds: float, options: SolveOptions
+) -> tuple[np.ndarray | None, float, bool]:
+    """Solve one layer's MILP; returns counts, a bound on the layer objective, proven."""
+    if seconds < 0.05 or d.build_seconds(8e-5) > 0.5 * seconds:
+        return None, 0.0, False  # no time to build and search: keep the incumbent
+    m = pyo.ConcreteModel()
+    m.b = pyo.Block()
+    free = options.params.get("_free", False)
+    (build_free if free else build_layer)(m.b, d)
+    m.obj = pyo.Objective(expr=m.b.obj, sense=pyo.minimize)
+    has, bound, proven = run(m, seconds, options)
+    return (counts_of_block(m.b, d) if has else None), (bound or 0.0), proven
+
+
+def solve_joint(
+    problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
+) -> BackendOutput:
+    """All layers at once with linearised pairwise inter-node traffic (MoETuner)."""
+    planner = Planner(problem, time.monotonic() + min(1.0, 0.1 * options.remaining()))
+    planner.place = list(hint_arrays(problem, hint) or planner.run(None))
+    m = pyo.ConcreteModel()
+    m.L = pyo.Block(range(problem.num_layers))
+    datas = []
+    for layer in range(problem.num_layers):
+        d = layer_data(planner, layer)
+        d.cost, d.home = None, True
+        build_layer(m.L[layer], d)
+        datas.append(d)
+    pairs = _traffic(m, problem)
+    m.obj = pyo.Objective(
+        expr=sum(m.L[i].obj for i in range(problem.num_layers)) + pairs, sense=pyo.minimize
+    )
+    has, bound, _ = run(m, options.remaining(), options)
+    if has:
+        from schedkit.solvers.heuristics.placement_layer import counts_to_placement
+
+        cands = [counts_to_placement(counts_of_block(m.L[i], d), d) for i, d in enumerate(datas)]
+        if sum(planner.score(i, c) for i, c in enumerate(cands)) < sum(
+            planner.score(i, c) for i, c in enumerate(planner.place) if c is not None
+        ):
+            planner.place = list(cands)
+    out = output(problem, [x for x in planner.place if x is not None], "milp-joint")
+    out.status = Status.FEASIBLE
+    out.stats["joint_bound"] = bound
+    return out
+
+
+def _traffic(m: Any, problem: PlacementProblem) -> Any:
+    """y[l,a,b] >= h[l,a,n] - h[l+1,b,n]: pair (a,b) crosses nodes; weighted tokens."""
+    assert problem.coactivation is not None
+    keys = [
+        (layer, int(a), int(b))
+        for layer in range(problem.num_layers - 1)
+        for a, b in zip(*np.nonzero(problem.coactivation[layer]), strict=True)
+    ]
+    m.y = pyo.Var(keys, domain=pyo.NonNegativeReals, bounds=(0, 1))
+    m.cross = pyo.Constraint(
+        keys,
+        range(problem.nodes),
+        rule=lambda _, i, a, b, n: m.y[i, a, b] >= m.L[i].h[a, n] - m.L[i + 1].h[b, n],
+    )
+    w = problem.traffic_weight
+    return sum(w * float(problem.coactivation[i][a, b]) * m.y[i, a, b] for i, a, b in keys)
+
+
+def solve(
+    problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
+) -> BackendOutput:
+    """HiGHS, jointly for small co-activation instances, else layer by layer."""
+    if problem.uses_traffic and problem.coactivation is not None and not problem.groups_local:
+        pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
+        if pairs * problem.nodes <= JOINT_LIMIT:
+            return solve_joint(problem, options, hint)
+    if problem.split == "free":
+        options = SolveOptions(
+            options.time_limit,
+            options.threads,
+            options.seed,
+            options.verbose,
+            {**options.params, "_free": True},
+            options.start,
+        )
+    return solve_by_layers(problem, options, hint, solve_layer, "milp")
