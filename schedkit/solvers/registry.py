@@ -17,8 +17,6 @@ from schedkit.solvers.result import BackendOutput, SolveOptions
 
 Backend = Callable[[Any, SolveOptions, Any], BackendOutput]
 
-BACKEND_CHOICES = ("auto", "cpsat", "milp", "heuristic")
-
 
 def backend_names(spec: KindSpec) -> list[str]:
     """Backends a kind offers, `auto` first."""
