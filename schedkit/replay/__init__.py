@@ -1,0 +1,121 @@
+"""Replay validated schedules and placements for real with PyTorch (`pip install
+'schedkit[replay]'`).
+
+`replay(problem, solution)` runs a pipeline schedule with torch.distributed (one process per
+device) or an expert placement as real FFN matmuls, and compares what it measures with what
+schedkit predicted. `profile_pipeline` measures F, B and W of the built-in block and returns a
+pipeline instance, closing the loop profile -> solve -> replay.
+
+This package imports without torch; the entry points raise `BackendUnavailable` when torch is
+missing, and import the torch-based modules only when called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from schedkit.errors import BackendUnavailable
+from schedkit.models.base import Problem, Solution
+
+if TYPE_CHECKING:
+    from schedkit.models.pipeline.problem import PipelineProblem
+    from schedkit.replay.pipeline import PipelineReplayResult
+    from schedkit.replay.placement import PlacementReplayResult
+
+INSTALL_HINT = "pip install 'schedkit[replay]'"
+
+
+@dataclass(frozen=True)
+class BlockSizes:
+    """Sizes of one pipeline stage: `layers` transformer-like blocks of width `hidden` over
+    `batch` x `seq` tokens per microbatch, `heads` attention heads, an MLP of `ffn_mult` x
+    hidden."""
+
+    hidden: int = 256
+    seq: int = 128
+    batch: int = 4
+    layers: int = 1
+    heads: int = 4
+    ffn_mult: int = 4
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def require_torch() -> Any:
+    """The torch module, or BackendUnavailable saying how to install it."""
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError:
+        raise BackendUnavailable(
+            f"replay needs PyTorch, which is not installed: {INSTALL_HINT}") from None
+    if not hasattr(torch, "distributed") or not torch.distributed.is_available():
+        raise BackendUnavailable(
+            f"this PyTorch build has no torch.distributed; install a standard build: "
+            f"{INSTALL_HINT}")
+    return torch
+
+
+def replay_pipeline(problem: PipelineProblem, solution: Solution, **kwargs: Any
+                    ) -> PipelineReplayResult:
+    """Run a pipeline schedule for real; see `schedkit.replay.pipeline.replay_pipeline`."""
+    require_torch()
+    from schedkit.replay import pipeline
+
+    return pipeline.replay_pipeline(problem, solution, **kwargs)  # type: ignore[arg-type]
+
+
+def replay_placement(problem: Problem, solution: Solution, **kwargs: Any
+                     ) -> PlacementReplayResult:
+    """Run an expert placement for real; see `schedkit.replay.placement.replay_placement`."""
+    require_torch()
+    from schedkit.replay import placement
+
+    return placement.replay_placement(problem, solution, **kwargs)  # type: ignore[arg-type]
+
+
+def replay(problem: Problem, solution: Solution, device: str = "auto", iters: int = 5,
+           **kwargs: Any) -> PipelineReplayResult | PlacementReplayResult:
+    """Execute `solution` for real, dispatching on the problem's kind (pipeline or placement).
+    `kwargs` pass sizes and options through (e.g. hidden=, seq=, batch= for a pipeline)."""
+    if problem.KIND == "pipeline":
+        pipe: Any = problem
+        return replay_pipeline(pipe, solution, device=device, iters=iters, **kwargs)
+    if problem.KIND == "placement":
+        return replay_placement(problem, solution, device=device, iters=iters, **kwargs)
+    raise BackendUnavailable(f"no replay for kind {problem.KIND!r} (pipeline or placement)")
+
+
+def profile_pipeline(devices: int, microbatches: int, **kwargs: Any) -> PipelineProblem:
+    """Measure F, B and W of the block and return a pipeline instance; see
+    `schedkit.replay.profile.profile_pipeline`."""
+    require_torch()
+    from schedkit.replay import profile
+
+    return profile.profile_pipeline(devices, microbatches, **kwargs)
+
+
+def write_pipeline_yaml(problem: PipelineProblem, path: str | None = None,
+                        comment: str | None = None) -> str:
+    """The instance as `kind: pipeline` YAML (written to `path` when given); no torch needed."""
+    from schedkit.replay.profile import pipeline_yaml
+
+    text = pipeline_yaml(problem, comment)
+    if path is not None:
+        with open(path, "w") as fh:
+            fh.write(text)
+    return text
+
+
+__all__ = [
+    "INSTALL_HINT",
+    "BlockSizes",
+    "profile_pipeline",
+    "replay",
+    "replay_pipeline",
+    "replay_placement",
+    "require_torch",
+    "write_pipeline_yaml",
+]

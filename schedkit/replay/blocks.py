@@ -1,0 +1,152 @@
+"""The models that replays run: a small transformer-like pipeline stage and expert FFNs.
+
+Everything is built from seeds so that every process (and the single-process reference)
+builds identical weights and inputs. torch is imported here at module level: import this
+module only after `schedkit.replay.require_torch()`.
+
+The zero-bubble split of a stage's backward: B computes dL/dx and, on the way, the gradient
+of the output of every submodule that owns parameters (captured by forward hooks); W later
+turns each of those into the submodule's weight gradient with one `autograd.grad` call per
+submodule, which only runs the weight half of its backward. A fused BW does both in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from schedkit.replay import BlockSizes
+
+
+class Block(nn.Module):
+    """Pre-norm self-attention + MLP with residuals (norms without affine weights, so that
+    every parameter lives in a Linear)."""
+
+    def __init__(self, hidden: int, heads: int, ffn_mult: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.proj = nn.Linear(hidden, hidden)
+        self.fc1 = nn.Linear(hidden, ffn_mult * hidden)
+        self.fc2 = nn.Linear(ffn_mult * hidden, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, h = x.shape
+        q, k, v = self.qkv(nn.functional.layer_norm(x, (h,))).chunk(3, dim=-1)
+        q, k, v = (z.reshape(b, t, self.heads, -1).transpose(1, 2) for z in (q, k, v))
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(h // self.heads), dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, h))
+        y = self.fc2(nn.functional.gelu(self.fc1(nn.functional.layer_norm(x, (h,)))))
+        return x + y
+
+
+def make_stage(stage: int, sizes: BlockSizes, seed: int = 0) -> nn.Module:
+    """Stage `stage`'s module, identical in every process for the same seed (float32, CPU;
+    move it with `.to(device)`)."""
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(seed * 7919 + stage)
+    blocks = [Block(sizes.hidden, sizes.heads, sizes.ffn_mult) for _ in range(sizes.layers)]
+    torch.random.set_rng_state(gen_state)
+    return nn.Sequential(*blocks)
+
+
+def make_input(microbatch: int, sizes: BlockSizes, seed: int = 0) -> torch.Tensor:
+    """The input activations of microbatch `microbatch` (CPU float32)."""
+    gen = torch.Generator().manual_seed(seed * 104729 + 1000 + microbatch)
+    return torch.randn(sizes.batch, sizes.seq, sizes.hidden, generator=gen)
+
+
+def loss_of(out: torch.Tensor, microbatches: int) -> torch.Tensor:
+    """The last stage's loss of one microbatch (mean square, averaged over microbatches)."""
+    return out.float().pow(2).mean() / microbatches
+
+
+class Captured:
+    """One forward pass of a stage, kept for its B and W: input, output and the outputs of the
+    parameter-owning submodules (each is assumed to be called once per forward)."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor,
+                 outs: list[tuple[torch.Tensor, list[nn.Parameter]]]) -> None:
+        self.x, self.y, self.outs = x, y, outs
+        self.grads: Sequence[torch.Tensor | None] = ()
+
+
+def param_modules(module: nn.Module) -> list[nn.Module]:
+    """Submodules that own parameters directly (their outputs carry the weight gradients)."""
+    return [m for m in module.modules() if any(True for _ in m.parameters(recurse=False))]
+
+
+def forward(module: nn.Module, x: torch.Tensor) -> Captured:
+    """Run the stage on `x` (made a leaf that requires grad), capturing what B and W need."""
+    x = x.detach().requires_grad_(True)
+    outs: list[tuple[torch.Tensor, list[nn.Parameter]]] = []
+    hooks = []
+    for m in param_modules(module):
+        params = list(m.parameters(recurse=False))
+
+        def hook(_m: nn.Module, _i: Any, out: Any, params: list[nn.Parameter] = params) -> None:
+            if isinstance(out, torch.Tensor):
+                outs.append((out, params))
+
+        hooks.append(m.register_forward_hook(hook))
+    try:
+        y = module(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return Captured(x, y, outs)
+
+
+def backward_input(c: Captured, root: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
+    """B: dL/dx, keeping the gradients of the captured outputs (and the graph) for W."""
+    inputs = [c.x] + [z for z, _ in c.outs]
+    grads = torch.autograd.grad(root, inputs, grad, retain_graph=True, allow_unused=True)
+    c.grads = grads[1:]
+    dx = grads[0]
+    return torch.zeros_like(c.x) if dx is None else dx
+
+
+def backward_weight(c: Captured) -> list[tuple[nn.Parameter, torch.Tensor]]:
+    """W: every parameter's gradient from the captured output gradients (frees the graph)."""
+    out: list[tuple[nn.Parameter, torch.Tensor]] = []
+    for (z, params), g in zip(c.outs, c.grads, strict=True):
+        if g is None:
+            continue
+        grads = torch.autograd.grad(z, params, g, allow_unused=True)
+        out += [(p, gp) for p, gp in zip(params, grads, strict=True) if gp is not None]
+    c.outs, c.grads = [], ()
+    return out
+
+
+def backward_full(module: nn.Module, c: Captured, root: torch.Tensor,
+                  grad: torch.Tensor | None) -> tuple[torch.Tensor, list[tuple[nn.Parameter,
+                                                                              torch.Tensor]]]:
+    """BW: dL/dx and every parameter's gradient in one backward pass."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(root, [c.x, *params], grad, allow_unused=True)
+    c.outs = []
+    dx = torch.zeros_like(c.x) if grads[0] is None else grads[0]
+    return dx, [(p, g) for p, g in zip(params, grads[1:], strict=True) if g is not None]
+
+
+class ExpertFFN(nn.Module):
+    """The replicas of one GPU: per slot an expert FFN (hidden -> ffn -> hidden, GELU) whose
+    weights depend only on the logical expert, so replicas are identical."""
+
+    def __init__(self, experts: Sequence[int], hidden: int, ffn: int, seed: int = 0) -> None:
+        super().__init__()
+        w1, w2 = [], []
+        for e in experts:
+            gen = torch.Generator().manual_seed(seed * 15485863 + e)
+            w1.append(torch.randn(hidden, ffn, generator=gen) / math.sqrt(hidden))
+            w2.append(torch.randn(ffn, hidden, generator=gen) / math.sqrt(ffn))
+        self.w1 = nn.Parameter(torch.stack(w1), requires_grad=False)
+        self.w2 = nn.Parameter(torch.stack(w2), requires_grad=False)
+
+    def forward(self, tokens: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """One token matrix (n_slot, hidden) per slot in, one out: one real matmul pair each."""
+        return [nn.functional.gelu(x @ self.w1[i]) @ self.w2[i] for i, x in enumerate(tokens)]

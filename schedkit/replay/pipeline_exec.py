@@ -1,0 +1,267 @@
+"""Per-rank execution of a pipeline schedule with torch.distributed point-to-point messages.
+
+Each rank runs its ops in the schedule's order. F(s, j) sends its output to the device of
+stage s + 1 and B / BW(s, j) sends dL/dx to the device of stage s - 1 (a dict hand-off when
+that is the same device). Sends are `isend`s, so a sender never blocks. A rank posts a receive
+in the sender's send order: NCCL matches point-to-point messages in order, so on NCCL a receive
+is posted when an op needs its input (with every earlier message from that sender first);
+gloo matches by tag, and there every receive is posted when the iteration starts, so that data
+moves as soon as it is sent (a gloo send otherwise waits for the receiver's "ready", which
+costs milliseconds on a busy CPU). Either way a schedule that the simulator finds
+deadlock-free cannot deadlock here. Each op is timed from the moment its input is there to
+the moment its output is handed off (after a device synchronisation on CUDA).
+
+Imports torch at module level: load it only after `schedkit.replay.require_torch()`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from schedkit.models.pipeline.problem import OpKey
+from schedkit.replay import BlockSizes, blocks
+
+Msg = tuple[str, int, int]
+"""("act", s, j): output of F(s, j); ("grad", s, j): dL/dx of stage s for microbatch j."""
+Record = tuple[str, int, int, float, float]
+"""(kind, stage, microbatch, start, end) in seconds of time.perf_counter."""
+
+
+@dataclass
+class Job:
+    """What every rank needs (picklable): the pipeline, the sizes and the schedules to run."""
+
+    devices: int
+    microbatches: int
+    device_of: tuple[int, ...]
+    sizes: BlockSizes
+    schedules: list[tuple[str, list[list[OpKey]]]]
+    device: str = "cpu"
+    backend: str = "gloo"
+    warmup: int = 1
+    iters: int = 3
+    seed: int = 0
+    port: int = 29500
+
+    @property
+    def stages(self) -> int:
+        return len(self.device_of)
+
+
+@dataclass
+class RankResult:
+    """One rank's measurements of one schedule: per iteration its records, its start and end
+    (after its sends completed), and the parameter gradients of the last iteration (numpy, so
+    that they cross the process boundary without torch's shared memory)."""
+
+    iterations: list[list[Record]] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+    grads: dict[str, Any] = field(default_factory=dict)
+
+
+def sender_of(msg: Msg, device_of: tuple[int, ...]) -> int:
+    return device_of[msg[1]]
+
+
+def receiver_of(msg: Msg, device_of: tuple[int, ...]) -> int:
+    return device_of[msg[1] + 1] if msg[0] == "act" else device_of[msg[1] - 1]
+
+
+def produced(op: OpKey, stages: int) -> Msg | None:
+    """The message an op produces, if any."""
+    kind, s, j = op
+    if kind == "F" and s < stages - 1:
+        return ("act", s, j)
+    if kind in ("B", "BW") and s > 0:
+        return ("grad", s, j)
+    return None
+
+
+def needed(op: OpKey, stages: int) -> Msg | None:
+    """The message an op consumes, if any (W consumes nothing: its input is local)."""
+    kind, s, j = op
+    if kind == "F" and s > 0:
+        return ("act", s - 1, j)
+    if kind in ("B", "BW") and s < stages - 1:
+        return ("grad", s + 1, j)
+    return None
+
+
+def tag_of(msg: Msg, stages: int, microbatches: int) -> int:
+    base = 0 if msg[0] == "act" else stages * microbatches
+    return base + msg[1] * microbatches + msg[2]
+
+
+class RankRunner:
+    """Runs one rank's op order for one iteration at a time."""
+
+    def __init__(self, rank: int, job: Job, orders: list[list[OpKey]],
+                 modules: dict[int, nn.Module], inputs: dict[int, torch.Tensor],
+                 device: torch.device) -> None:
+        self.rank, self.job, self.order = rank, job, orders[rank]
+        self.modules, self.inputs, self.device = modules, inputs, device
+        self.sync: Callable[[], None] = (
+            torch.cuda.synchronize if device.type == "cuda" else (lambda: None))
+        shape = (job.sizes.batch, job.sizes.seq, job.sizes.hidden)
+        self.shape = shape
+        # messages from each other rank to this one, in that rank's send order
+        self.incoming: dict[int, list[Msg]] = {}
+        for src, row in enumerate(orders):
+            if src == rank:
+                continue
+            msgs = [m for op in row if (m := produced(op, job.stages)) is not None
+                    and receiver_of(m, job.device_of) == rank]
+            if msgs:
+                self.incoming[src] = msgs
+
+    def run(self) -> tuple[list[Record], float, float]:
+        """One iteration: records, start and end (after every send completed)."""
+        self._reset()
+        self.sync()
+        start = time.perf_counter()
+        records = [self._op(op) for op in self.order]
+        for work in self.sends:
+            work.wait()
+        self.sync()
+        return records, start, time.perf_counter()
+
+    def _reset(self) -> None:
+        for module in self.modules.values():
+            for p in module.parameters():
+                p.grad = None
+        self.sends: list[Any] = []
+        self.local: dict[Msg, torch.Tensor] = {}
+        self.posted: dict[Msg, tuple[Any, torch.Tensor]] = {}
+        self.next_post = dict.fromkeys(self.incoming, 0)
+        self.state: dict[tuple[int, int], blocks.Captured] = {}
+        if self.job.backend == "gloo":
+            for src, msgs in self.incoming.items():
+                for msg in msgs:
+                    self._post(src, msg)
+
+    def _receive(self, msg: Msg) -> torch.Tensor:
+        """The message's tensor: local, or posted (with all earlier ones from its sender)."""
+        if msg in self.local:
+            return self.local.pop(msg)
+        src = sender_of(msg, self.job.device_of)
+        queue = self.incoming[src]
+        while msg not in self.posted:
+            self._post(src, queue[self.next_post[src]])
+        work, buf = self.posted.pop(msg)
+        work.wait()
+        return buf
+
+    def _post(self, src: int, msg: Msg) -> None:
+        """Post the receive of the next message from `src` (they are posted in send order)."""
+        self.next_post[src] += 1
+        buf = torch.empty(self.shape, device=self.device)
+        tag = tag_of(msg, self.job.stages, self.job.microbatches)
+        self.posted[msg] = (dist.irecv(buf, src=src, tag=tag), buf)
+
+    def _send(self, msg: Msg, tensor: torch.Tensor) -> None:
+        dst = receiver_of(msg, self.job.device_of)
+        if dst == self.rank:
+            self.local[msg] = tensor
+            return
+        tag = tag_of(msg, self.job.stages, self.job.microbatches)
+        self.sends.append(dist.isend(tensor.contiguous(), dst=dst, tag=tag))
+
+    def _op(self, op: OpKey) -> Record:
+        kind, s, j = op
+        need = needed(op, self.job.stages)
+        data = self._receive(need) if need is not None else None
+        self.sync()
+        t0 = time.perf_counter()
+        out = self._compute(op, data)
+        self.sync()
+        msg = produced(op, self.job.stages)
+        if msg is not None and out is not None:
+            self._send(msg, out)
+        return (kind, s, j, t0, time.perf_counter())
+
+    def _compute(self, op: OpKey, data: torch.Tensor | None) -> torch.Tensor | None:
+        kind, s, j = op
+        last = s == self.job.stages - 1
+        if kind == "F":
+            x = self.inputs[j] if s == 0 else data
+            assert x is not None
+            c = blocks.forward(self.modules[s], x)
+            self.state[(s, j)] = c
+            if last:
+                c.y = blocks.loss_of(c.y, self.job.microbatches)
+            return c.y.detach()
+        c = self.state[(s, j)]
+        grad = None if last else data
+        if kind == "B":
+            return blocks.backward_input(c, c.y, grad)
+        if kind == "W":
+            self._accumulate(blocks.backward_weight(c))
+            del self.state[(s, j)]
+            return None
+        dx, pgrads = blocks.backward_full(self.modules[s], c, c.y, grad)
+        self._accumulate(pgrads)
+        del self.state[(s, j)]
+        return dx
+
+    @staticmethod
+    def _accumulate(pgrads: list[tuple[nn.Parameter, torch.Tensor]]) -> None:
+        for p, g in pgrads:
+            if p.grad is None:
+                p.grad = g.detach().clone()
+            else:
+                p.grad += g
+
+
+def worker(rank: int, job: Job, queue: Any) -> None:
+    """Entry point of one spawned rank: run every schedule, put (rank, results) on `queue`."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(job.port))
+    torch.set_num_threads(1)
+    try:
+        dist.init_process_group(job.backend, rank=rank, world_size=job.devices)
+        results = run_rank(rank, job)
+        queue.put((rank, results, None))
+    except Exception as exc:  # report it to the driver instead of hanging it
+        queue.put((rank, None, f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def run_rank(rank: int, job: Job) -> dict[str, RankResult]:
+    """Build this rank's stages and inputs, then run every schedule warm-up + iters times,
+    the schedules taking turns within each iteration."""
+    if job.device == "cuda":
+        torch.cuda.set_device(rank)
+        device = torch.device("cuda", rank)
+    else:
+        device = torch.device("cpu")
+    stages = [s for s, d in enumerate(job.device_of) if d == rank]
+    modules = {s: blocks.make_stage(s, job.sizes, job.seed).to(device) for s in stages}
+    inputs = ({j: blocks.make_input(j, job.sizes, job.seed).to(device)
+               for j in range(job.microbatches)} if 0 in stages else {})
+    runners = {name: RankRunner(rank, job, orders, modules, inputs, device)
+               for name, orders in job.schedules}
+    out = {name: RankResult() for name in runners}
+    for it in range(job.warmup + job.iters):  # schedules interleaved: load drift hits all
+        for name, runner in runners.items():
+            dist.barrier()
+            records, start, end = runner.run()
+            if it >= job.warmup:
+                res = out[name]
+                res.iterations.append(records)
+                res.starts.append(start)
+                res.ends.append(end)
+            res_grads = {f"{s}.{n}": p.grad.detach().cpu().numpy() for s in stages
+                         for n, p in modules[s].named_parameters() if p.grad is not None}
+            out[name].grads = res_grads
+    return out
