@@ -459,6 +459,9 @@ def replay(
     solution: Annotated[str, typer.Argument(help="validated solution JSON")],
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
     iters: Annotated[int, typer.Option("--iters", min=1, help="timed iterations")] = 5,
+    hidden: Annotated[int | None, typer.Option("--hidden", help="pipeline block width")] = None,
+    seq: Annotated[int | None, typer.Option("--seq", help="pipeline sequence length")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", help="microbatch size")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Execute a pipeline schedule or expert placement for real with PyTorch."""
@@ -472,7 +475,8 @@ def replay(
     try:
         from schedkit.replay import replay as run_replay
 
-        result = run_replay(problem, sol, device=device, iters=iters)
+        sizes = {k: v for k, v in {"hidden": hidden, "seq": seq, "batch": batch}.items() if v}
+        result = run_replay(problem, sol, device=device, iters=iters, **sizes)
     except BackendUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
@@ -480,6 +484,37 @@ def replay(
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         out.print(result.summary())
+
+
+@app.command()
+@user_errors
+def profile(
+    devices: Annotated[int, typer.Option("--devices", min=1, help="pipeline ranks")] = 2,
+    microbatches: Annotated[int, typer.Option("--microbatches", min=1)] = 8,
+    chunks: Annotated[int, typer.Option("--chunks", min=1, max=2)] = 1,
+    hidden: Annotated[int | None, typer.Option("--hidden")] = None,
+    seq: Annotated[int | None, typer.Option("--seq")] = None,
+    batch: Annotated[int | None, typer.Option("--batch")] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="pipeline YAML")] = None,
+) -> None:
+    """Measure F, B and W of the built-in block per stage and write a pipeline instance."""
+    from schedkit.errors import BackendUnavailable
+
+    try:
+        from schedkit.replay import profile_pipeline, write_pipeline_yaml
+
+        problem = profile_pipeline(
+            devices, microbatches, chunks=chunks, hidden=hidden, seq=seq, batch=batch, device=device
+        )
+    except BackendUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    text = write_pipeline_yaml(problem, str(output) if output else None)
+    if output is None:
+        print(text, end="")
+    else:
+        out.print(f"wrote {output}")
 
 
 def _register_generators() -> None:
