@@ -31,10 +31,8 @@ _FlowLists.add_representer(dict, _represent_dict)
 
 
 def problem_to_data(problem: Problem) -> dict[str, Any]:
-    """The problem as plain data with `kind` first and default values left out."""
-    data = problem.model_dump(mode="json", exclude_defaults=True)
-    data.pop("kind", None)
-    return {"kind": type(problem).KIND, **data}
+    """The problem as plain data with `kind` first (see `Problem.to_data`)."""
+    return {"kind": type(problem).KIND, **problem.to_data()}
 
 
 def to_yaml(problem: Problem) -> str:

@@ -29,6 +29,15 @@ class Problem(Frozen):
         """Size figures shown by `schedkit info` (kind-specific)."""
         return {}
 
+    def to_data(self) -> dict[str, Any]:
+        """Plain data that validates back to an equal problem (defaults left out).
+
+        Kinds may override it for a more compact form (e.g. columns for many jobs).
+        """
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data.pop("kind", None)
+        return data
+
 
 class Solution(Frozen):
     """A decision for one problem; `objective` is what its producer claims (optional)."""

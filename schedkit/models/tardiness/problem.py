@@ -92,6 +92,19 @@ class TardinessProblem(Problem):
             "max_due_date": int(self.d.max()),
         }
 
+    def to_data(self) -> dict[str, Any]:
+        """The columnar form: one list per field; release dates and names only when used."""
+        columns: dict[str, list[Any]] = {
+            "processing_time": self.p.tolist(),
+            "due_date": self.d.tolist(),
+            "weight": self.w.tolist(),
+        }
+        if self.has_releases:
+            columns["release_date"] = self.r.tolist()
+        if any(job.name is not None for job in self.jobs):
+            columns["name"] = [job.name for job in self.jobs]
+        return {"name": self.name, "columns": columns}
+
     @classmethod
     def from_arrays(
         cls,

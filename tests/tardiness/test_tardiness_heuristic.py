@@ -1,0 +1,190 @@
+"""Dispatch rules on hand-checked instances; iterated dynasearch reaches known optima in time."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schedkit.io.orlib import read_wt, read_wt_optima
+from schedkit.models.tardiness import TardinessProblem, TardinessSolution, validate
+from schedkit.solvers.heuristics import tardiness as h
+from schedkit.solvers.result import SolveOptions, Status
+
+
+def brute_force(problem: TardinessProblem) -> int:
+    return min(h.total_tardiness(problem, s) for s in itertools.permutations(range(problem.n)))
+
+
+def random_problem(seed: int, n: int, releases: bool = False) -> TardinessProblem:
+    rng = np.random.default_rng(seed)
+    p = rng.integers(1, 20, n)
+    d = rng.integers(0, int(p.sum()), n)
+    r = rng.integers(0, int(p.sum()) // 2, n) if releases else None
+    return TardinessProblem.from_arrays(
+        p=p.tolist(),
+        d=d.tolist(),
+        w=rng.integers(1, 10, n).tolist(),
+        r=None if r is None else r.tolist(),
+    )
+
+
+# --- dispatch rules -----------------------------------------------------------------------
+
+# p = [10, 2], d = [8, 9]: EDD runs 0 then 1 (T = 2 + 3 = 5); MDD at t = 0 compares
+# max(8, 10) = 10 with max(9, 2) = 9 and runs job 1 first (T = 0 + 4 = 4).
+TWO = TardinessProblem.from_arrays(p=[10, 2], d=[8, 9])
+
+
+def test_edd_and_mdd_on_two_jobs() -> None:
+    assert h.edd(TWO) == (0, 1)
+    assert h.mdd(TWO) == (1, 0)
+    assert h.total_tardiness(TWO, h.edd(TWO)) == 5
+    assert h.total_tardiness(TWO, h.mdd(TWO)) == 4
+
+
+def test_atc_lookahead() -> None:
+    # p_avg = 6. Job 0 has no slack: index 1/10 = 0.1. Job 1 has slack 7: (1/2) exp(-7 / 6k),
+    # 0.279 for k = 2 (job 1 first) but ~ 0 for k = 0.1 (job 0 first).
+    assert h.atc(TWO, k=2.0) == (1, 0)
+    assert h.atc(TWO, k=0.1) == (0, 1)
+
+
+def test_wspt_ratio_then_due_date() -> None:
+    # w/p = 0.25, 1.5, 1/3, 1/3: job 1, then jobs 3 and 2 tie (job 3 due first), then job 0
+    problem = TardinessProblem.from_arrays(p=[4, 2, 6, 3], d=[5, 3, 14, 6], w=[1, 3, 2, 1])
+    assert h.wspt(problem) == (1, 3, 2, 0)
+    assert h.edd(problem) == (1, 0, 3, 2)
+
+
+def test_rules_are_non_delay_with_release_dates() -> None:
+    # job 1 is due first but only released at 2: at t = 0 job 0 is the only ready job
+    problem = TardinessProblem.from_arrays(p=[3, 2], d=[10, 1], r=[0, 2], w=[1, 5])
+    for rule in (h.edd, h.mdd, h.wspt, h.atc):
+        assert rule(problem) == (0, 1), rule.__name__
+    # when nothing is ready the machine waits for the earliest release
+    late = TardinessProblem.from_arrays(p=[3, 2], d=[10, 1], r=[5, 4])
+    assert h.edd(late) == (1, 0)
+
+
+def test_total_tardiness_matches_validator() -> None:
+    problem = random_problem(3, 9, releases=True)
+    seq = h.atc(problem)
+    report = validate(problem, TardinessSolution(sequence=seq))
+    assert report.objective == h.total_tardiness(problem, seq)
+
+
+# --- neighbourhood evaluation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table_cells", [h.TABLE_CELLS, 1])
+def test_move_deltas_match_recomputation(table_cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(h, "TABLE_CELLS", table_cells)  # 1 forces the np.unique path
+    problem = random_problem(7, 12)
+    a = h.Arrays.of(problem)
+    seq = np.random.default_rng(1).permutation(12)
+    base = int(h.cost(a, seq))
+    pairs = h.SwapPairs.build(12, 0)
+    moves = h.improving_moves(a, seq, pairs)
+    assert len(moves.delta) > 0
+    for lo, hi, kind, delta in zip(moves.lo, moves.hi, moves.kind, moves.delta, strict=True):
+        moved = seq.copy()
+        h.apply_move(moved, int(lo), int(hi), int(kind))
+        assert int(h.cost(a, moved)) - base == delta
+    chosen = h.select_independent(moves, 12)
+    moved = seq.copy()
+    for m in chosen:
+        h.apply_move(moved, int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]))
+    assert int(h.cost(a, moved)) - base == sum(int(moves.delta[m]) for m in chosen) < 0
+
+
+# --- the backend --------------------------------------------------------------------------
+
+WT40_SAMPLE = [1, 2, 3, 19, 38, 58, 88, 100]
+
+
+@pytest.fixture(scope="module")
+def wt40(data_dir: Path) -> tuple[list[TardinessProblem], list[int]]:
+    path = data_dir / "orlib" / "wt40.txt"
+    return read_wt(path.read_text(), str(path)), read_wt_optima(data_dir / "orlib" / "wtopt40.txt")
+
+
+@pytest.mark.parametrize("k", WT40_SAMPLE)
+def test_reaches_orlib_optimum(k: int, wt40: tuple[list[TardinessProblem], list[int]]) -> None:
+    problems, optima = wt40
+    # the stall limit (kicks without improvement) is lowered to keep the test short
+    options = SolveOptions(time_limit=4.0, params={"stall_iters": 150})
+    out = h.solve(problems[k - 1], options, None)
+    assert isinstance(out.solution, TardinessSolution)
+    assert out.solution.objective == optima[k - 1]
+    assert validate(problems[k - 1], out.solution).objective == optima[k - 1]
+    assert out.stats["edd"] >= optima[k - 1]
+    if k == 1:
+        assert optima[0] == 913 and out.stats["edd"] == 1588
+
+
+def test_honours_time_limit() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.integers(1, 100, 500)
+    d = rng.integers(int(p.sum() * 0.2), int(p.sum() * 0.6), 500)
+    problem = TardinessProblem.from_arrays(
+        p=p.tolist(), d=d.tolist(), w=rng.integers(1, 10, 500).tolist()
+    )
+    options = SolveOptions(time_limit=1.0, params={"stall_iters": 10**9})
+    out = h.solve(problem, options, None)
+    elapsed = time.monotonic() - options.start
+    assert elapsed < 1.6  # one dynasearch pass (n = 500) may finish past the deadline
+    assert out.stats["stop"] == "time_limit"
+    assert out.solution is not None and out.solution.objective is not None
+    assert out.solution.objective <= min(out.stats[r] for r in ("edd", "mdd", "atc", "wspt"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("releases", [False, True])
+def test_small_instances_reach_brute_force_optimum(seed: int, releases: bool) -> None:
+    problem = random_problem(seed, 7, releases=releases)
+    out = h.solve(
+        problem, SolveOptions(time_limit=2.0, seed=seed, params={"stall_iters": 60}), None
+    )
+    assert out.solution is not None
+    assert out.solution.objective == brute_force(problem)
+
+
+def test_status_optimal_at_lower_bound_and_stats() -> None:
+    problem = TardinessProblem.from_arrays(p=[3, 2, 4], d=[9, 9, 9])
+    out = h.solve(problem, SolveOptions(time_limit=1.0), None)
+    assert out.status is Status.OPTIMAL and out.lower_bound == 0.0
+    assert out.stats["stop"] == "lower_bound"
+    loose = random_problem(5, 30)
+    out = h.solve(loose, SolveOptions(time_limit=1.0, params={"max_iters": 5}), None)
+    assert out.status is Status.FEASIBLE and out.stats["ils_iterations"] == 5
+    assert out.stats["edd"] == h.total_tardiness(loose, h.edd(loose))
+
+
+def test_seed_determinism_and_hint(wt40: tuple[list[TardinessProblem], list[int]]) -> None:
+    problem, optimum = wt40[0][57], wt40[1][57]
+    params = {"max_iters": 3, "stall_iters": 10**6}
+    runs = [h.solve(problem, SolveOptions(time_limit=5.0, params=params), None) for _ in range(2)]
+    assert runs[0].solution == runs[1].solution
+    best = h.solve(
+        problem, SolveOptions(time_limit=4.0, params={"stall_iters": 150}), None
+    ).solution
+    assert isinstance(best, TardinessSolution) and best.objective == optimum
+    hinted = h.solve(problem, SolveOptions(time_limit=5.0, params={"max_iters": 0}), best)
+    assert hinted.solution is not None and hinted.solution.objective == optimum
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        TardinessProblem.from_arrays(p=[5], d=[1]),
+        TardinessProblem.from_arrays(p=[5], d=[1], r=[3]),
+        TardinessProblem.from_arrays(p=[5, 2], d=[1, 0], r=[3, 1], w=[0, 2]),
+    ],
+)
+def test_tiny_instances(problem: TardinessProblem) -> None:
+    out = h.solve(problem, SolveOptions(time_limit=1.0, params={"stall_iters": 10}), None)
+    assert out.solution is not None and out.solution.objective == brute_force(problem)
