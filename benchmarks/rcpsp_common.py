@@ -1,0 +1,60 @@
+"""Shared helpers of the RCPSP benchmark scripts: instance lists, reference tables, a
+resumable JSON-lines log, and Markdown tables."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from schedkit.datasets import data_path
+from schedkit.io.psplib import read_best_known, read_lower_bounds, read_optima
+
+NAME = re.compile(r"j(\d\d)(\d+)_(\d+)")
+
+
+def instances(group: str, every: int = 1, offset: int = 0) -> list[Path]:
+    """PSPLIB files of `group` ("j30", "j60") in (parameter, instance) order; every k-th."""
+    files = sorted(data_path("psplib", group).glob("*.sm"), key=_order)
+    return files[offset::every]
+
+
+def _order(path: Path) -> tuple[int, int]:
+    m = NAME.match(path.stem)
+    assert m, path
+    return int(m.group(2)), int(m.group(3))
+
+
+def references(group: str) -> dict[str, dict[str, int]]:
+    """'opt' (j30), 'best' (best-known upper bounds) and 'lb' where PSPLIB has them."""
+    root = data_path("psplib")
+    out: dict[str, dict[str, int]] = {}
+    if (root / f"{group}opt.sm").exists():
+        out["opt"] = read_optima(root / f"{group}opt.sm")
+        out["best"] = out["opt"]
+    if (root / f"{group}hrs.sm").exists():
+        out["best"] = read_best_known(root / f"{group}hrs.sm")
+    if (root / f"{group}lb.sm").exists():
+        out["lb"] = read_lower_bounds(root / f"{group}lb.sm")
+    return out
+
+
+def load_log(path: Path) -> dict[str, dict[str, Any]]:
+    """Rows already measured (by instance name), so that an interrupted run can resume."""
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {r["name"]: r for r in rows}
+
+
+def append_log(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
