@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,13 @@ class InstanceRef:
     set_name: str
 
 
+REFERENCE_TABLE = re.compile(r"(opt|hrs|lb)\.sm$|^wtopt\d+\.txt$")
+
+
 def _is_instance_file(path: Path) -> bool:
     name = path.name.lower()
+    if REFERENCE_TABLE.search(name):
+        return False
     if name.endswith(INSTANCE_SUFFIXES):
         return True
     return find_format(str(path)) is not None

@@ -51,6 +51,12 @@ def _renewables(text: str, path: str) -> int:
 
 def read_sm(text: str, path: str) -> list[RcpspProblem]:
     """The instance of a PSPLIB `.sm` file (one per file)."""
+    if re.search(r"(opt|hrs|lb)\.sm$", path.lower()):
+        raise InputError(
+            "this is a PSPLIB reference table, not an instance",
+            file=path,
+            hint="give it to bench as --reference, or load the instances of the set",
+        )
     m = _renewables(text, path)
     prec = _section(text, "PRECEDENCE RELATIONS", path)[1:]  # skip the column header
     reqs = _section(text, "REQUESTS/DURATIONS", path)[1:]

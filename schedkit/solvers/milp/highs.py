@@ -44,6 +44,17 @@ class WarmHighs(Highs):
         return super()._solve()
 
 
+_THREADS: list[int] = []
+"""HiGHS keeps one thread pool per process: a later run asking for another thread count ends
+with status "unknown". So the first count used in a process is kept for every later run."""
+
+
+def pinned_threads(wanted: int) -> int:
+    if not _THREADS:
+        _THREADS.append(max(1, wanted))
+    return _THREADS[0]
+
+
 @dataclass
 class MilpRun:
     """Outcome of one HiGHS run in schedkit terms."""
@@ -68,7 +79,7 @@ def solve_model(
     res = solver.solve(
         model,
         time_limit=time_limit,
-        threads=options.threads,
+        threads=pinned_threads(options.threads),
         rel_gap=1e-9,  # HiGHS' default 1e-4 would call a near-optimum "optimal"
         abs_gap=1e-6,
         tee=options.verbose,

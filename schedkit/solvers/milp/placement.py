@@ -5,7 +5,8 @@ its replicas on GPU g, T >= every GPU load. `split: free` uses x[e,g] replicas a
 tokens f[e,g] <= w_e x[e,g] instead. With co-activation and few enough variables, all layers
 are solved jointly in MoETuner's formulation: home-node binaries h[l,e,n] and linearised
 pairwise traffic y[l,a,b] >= h[l,a,n] - h[l+1,b,n]; otherwise layer by layer with the
-neighbouring layers fixed (the traffic term is then linear).
+neighbouring layers fixed (the traffic term is then linear). Every layer model is
+warm-started from the heuristic's placement (HiGHS MIP start, `milp.highs.solve_model`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
-from schedkit.errors import BackendUnavailable
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 from schedkit.solvers.heuristics.placement import Planner, hint_arrays, output
+from schedkit.solvers.heuristics.placement_core import value
 from schedkit.solvers.heuristics.placement_layer import LayerData, layer_data, solve_by_layers
+from schedkit.solvers.milp.highs import solve_model
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 JOINT_LIMIT = 20000
@@ -62,6 +62,21 @@ def build_layer(b: Any, d: LayerData) -> None:
 
 def _nodes(b: Any, d: LayerData) -> Any:
     """Node-local groups or home nodes; returns the traffic cost term (0 without)."""
+    if d.primary is not None:  # a node holding one replica of every expert of the group
+        prim = d.primary
+        groups = sorted(set(prim.tolist()))
+        b.hp = pyo.Var(groups, range(d.nodes), domain=pyo.Binary)
+        b.hp1 = pyo.Constraint(
+            groups, rule=lambda _, u: sum(b.hp[u, n] for n in range(d.nodes)) == 1
+        )
+        b.hpx = pyo.Constraint(
+            range(d.experts),
+            range(d.nodes),
+            rule=lambda _, e, n: (
+                sum(b.on[e, g] for g in range(n * d.gpus_per_node, (n + 1) * d.gpus_per_node))
+                >= b.hp[int(prim[e]), n]
+            ),
+        )
     if d.group is None and not d.home:
         return 0.0
     owner = d.group if d.group is not None else np.arange(d.experts)
@@ -117,28 +132,43 @@ def build_free(b: Any, d: LayerData) -> None:
     b.obj = pyo.Expression(expr=b.T + _nodes(b, d) + _moves(b, d))
 
 
-def run(model: Any, seconds: float, options: SolveOptions) -> tuple[bool, float | None, bool]:
-    """Solve with HiGHS; (values loaded, objective bound, proven optimal)."""
-    solver = SolverFactory("highs")
-    if not solver.available():
-        raise BackendUnavailable("HiGHS is not available")
-    res = solver.solve(
-        model,
-        time_limit=max(0.05, seconds),
-        threads=options.threads,
-        raise_exception_on_nonoptimal_result=False,
-        load_solutions=False,
-    )
-    has = res.incumbent_objective is not None
-    if has:
-        res.solution_loader.load_vars()
-    bound = res.objective_bound
-    bound = float(bound) if bound is not None and np.isfinite(bound) else None
-    return (
-        has,
-        bound,
-        res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied,
-    )
+def run(
+    model: Any, seconds: float, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
+) -> tuple[bool, float | None, bool]:
+    """Solve with HiGHS (MIP start `warm`); (values loaded, objective bound, proven optimal)."""
+    res = solve_model(model, options.sub(max(0.05, seconds)), warm)
+    return res.loaded, res.bound, res.status is Status.OPTIMAL
+
+
+def warm_start(b: Any, d: LayerData) -> list[tuple[Any, float]]:
+    """MIP start of one layer block from the incumbent `d.hint` (build_layer variables)."""
+    counts = d.hint_counts()  # (gpus, E)
+    total = counts.sum(axis=0)
+    pairs: list[tuple[Any, float]] = [(b.T, float(value(d.w, d.hint)))]
+    for e, ks in enumerate(d.krange):
+        for k in ks:
+            pairs.append((b.z[e, k], float(total[e] == k)))
+            for g in range(d.gpus):
+                pairs.append((b.x[e, k, g], float(counts[g, e]) if total[e] == k else 0.0))
+    node_of = np.arange(d.gpus) // d.gpus_per_node
+    per_node = np.zeros((d.nodes, d.experts), dtype=np.int64)
+    np.add.at(per_node, node_of, counts)
+    if d.primary is not None and hasattr(b, "hp"):
+        for u in sorted(set(d.primary.tolist())):
+            full = per_node[:, d.primary == u].min(axis=1) > 0
+            n0 = int(np.argmax(full))
+            for n in range(d.nodes):
+                pairs.append((b.hp[u, n], float(n == n0)))
+    if hasattr(b, "h"):
+        owner = d.group if d.group is not None else np.arange(d.experts)
+        for u in sorted(set(owner.tolist())):
+            n0 = int(np.argmax(per_node[:, owner == u].sum(axis=1)))
+            for n in range(d.nodes):
+                pairs.append((b.h[u, n], float(n == n0)))
+    if d.prev is not None and hasattr(b, "keep"):
+        for g, e in b.keep.index_set():
+            pairs.append((b.keep[g, e], float(min(d.prev[g, e], counts[g, e]))))
+    return pairs
 
 
 def counts_of_block(b: Any, d: LayerData) -> np.ndarray:
@@ -159,7 +189,7 @@ def solve_layer(
     free = options.params.get("_free", False)
     (build_free if free else build_layer)(m.b, d)
     m.obj = pyo.Objective(expr=m.b.obj, sense=pyo.minimize)
-    has, bound, proven = run(m, seconds, options)
+    has, bound, proven = run(m, seconds, options, None if free else warm_start(m.b, d))
     return (counts_of_block(m.b, d) if has else None), (bound or 0.0), proven
 
 
@@ -218,7 +248,11 @@ def solve(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
     """HiGHS, jointly for small co-activation instances, else layer by layer."""
-    if problem.uses_traffic and problem.coactivation is not None and not problem.groups_local:
+    if (
+        problem.uses_traffic
+        and problem.coactivation is not None
+        and not (problem.groups_strict or problem.groups_primary)
+    ):
         pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
         if pairs * problem.nodes <= JOINT_LIMIT:
             return solve_joint(problem, options, hint)

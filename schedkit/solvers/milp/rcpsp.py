@@ -20,12 +20,12 @@ from schedkit.models.rcpsp.bounds import lower_bound as combinatorial_bound
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
 from schedkit.solvers.heuristics.rcpsp import quick_schedule
 from schedkit.solvers.heuristics.rcpsp_sgs import Sgs
+from schedkit.solvers.milp.highs import solve_model
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 MAX_BINARIES = 60_000
 MAX_ROWS = 60_000
 
-_HIGHS_THREADS: list[int] = []
 """HiGHS keeps one thread pool per process: a later run with another thread count ends with
 status 'unknown'. The first count used in this process is kept for every later run."""
 
@@ -86,12 +86,6 @@ def build_model(problem: RcpspProblem, horizon: int) -> tuple[Any, Any, list[ran
     return m, x, win
 
 
-def _pinned_threads(wanted: int) -> int:
-    if not _HIGHS_THREADS:
-        _HIGHS_THREADS.append(max(1, wanted))
-    return _HIGHS_THREADS[0]
-
-
 def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
@@ -110,40 +104,31 @@ def solve(
             sol = RcpspSolution(start=tuple(incumbent), objective=float(horizon))
             return BackendOutput(sol, Status.OPTIMAL, float(lb), {"proof": "heuristic = bound"})
     check_size(problem, horizon)
-    from pyomo.contrib.solver.common.factory import SolverFactory
-    from pyomo.contrib.solver.common.results import TerminationCondition
-
     model, x, win = build_model(problem, horizon)
-    solver = SolverFactory("highs")
-    res = solver.solve(
-        model,
-        time_limit=max(0.1, options.remaining()),
-        threads=_pinned_threads(options.threads),
-        raise_exception_on_nonoptimal_result=False,
-        load_solutions=False,
-    )
-    term = res.termination_condition
-    stats: dict[str, Any] = {"termination": str(term.name), "horizon": horizon, "binaries": len(x)}
-    bound = res.objective_bound
+    warm: list[tuple[Any, float]] = []
+    if incumbent is not None:
+        warm = [(x[j, t], 1.0) for j, t in enumerate(incumbent) if (j, t) in x]
+        warm.append((model.cmax, float(horizon)))
+    run = solve_model(model, options, warm)
+    stats: dict[str, Any] = {"termination": run.termination, "horizon": horizon, "binaries": len(x)}
     lower = float(lb)
-    if bound is not None and math.isfinite(bound):
-        lower = max(lower, math.ceil(bound - 1e-6))
-    if term == TerminationCondition.provenInfeasible:
+    if run.bound is not None:
+        lower = max(lower, math.ceil(run.bound - 1e-6))
+    if run.status is Status.INFEASIBLE:
         if incumbent is None:
             stats["reason"] = "HiGHS proved the time-indexed model infeasible"
             return BackendOutput(None, Status.INFEASIBLE, None, stats)
         raise RuntimeError("HiGHS reported infeasible although a schedule is known")
-    if res.incumbent_objective is None:
+    if not run.loaded:
         fallback = None
         if incumbent is not None:
             fallback = RcpspSolution(start=tuple(incumbent), objective=float(horizon))
         status = Status.FEASIBLE if fallback else Status.UNKNOWN
         return BackendOutput(fallback, status, lower, stats)
-    res.solution_loader.load_vars()
     starts = tuple(next(t for t in w if x[j, t].value > 0.5) for j, w in enumerate(win))
     ms = max(s + d for s, d in zip(starts, problem.durations, strict=True))
     # integral makespan: a bound within 1 of the incumbent also proves optimality
-    proven = term == TerminationCondition.convergenceCriteriaSatisfied or lower > ms - 1 + 1e-6
+    proven = run.status is Status.OPTIMAL or lower > ms - 1 + 1e-6
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     return BackendOutput(
         RcpspSolution(start=starts, objective=float(ms)),
