@@ -85,11 +85,11 @@ def eplb_example(threads: int) -> list[str]:
         "## EPLB README example (2 layers x 12 experts, 16 slots, 4 groups, 2 nodes, 8 GPUs)",
         "",
     ]
-    for local in (True, False):
+    for local in ("primary", "strict", "off"):
         q = PlacementProblem.model_validate({**p.model_dump(), "group_local": local})
         out += [
             "",
-            f"groups node-local: {local}",
+            f"group_local: {local}",
             "",
             HEAD.replace("| backend", "| backend (per-layer balance)"),
         ]
@@ -133,13 +133,23 @@ def sizes(layers: int, exact_layers: int, long_layers: int, threads: int) -> lis
                     )
                 )
         for ng in (groups, 32) if groups else ():
-            grp = PlacementProblem.model_validate({**full.model_dump(), "groups": ng})
-            out += [
-                row(f"EPLB hierarchical, {ng} groups node-local", run(solve_eplb, grp, 1, threads)),
-                row(
-                    f"schedkit heuristic, {ng} groups node-local", run(heuristic, grp, 60, threads)
-                ),
-            ]
+            for mode in ("primary", "strict"):
+                grp = PlacementProblem.model_validate(
+                    {**full.model_dump(), "groups": ng, "group_local": mode}
+                )
+                if mode == "strict":
+                    out.append(
+                        row(
+                            f"EPLB hierarchical, {ng} groups (strict)",
+                            run(solve_eplb, grp, 1, threads),
+                        )
+                    )
+                out.append(
+                    row(
+                        f"schedkit heuristic, {ng} groups, group_local {mode}",
+                        run(heuristic, grp, 60, threads),
+                    )
+                )
     return out
 
 
@@ -164,6 +174,21 @@ def traffic(threads: int) -> list[str]:
             PlacementProblem.model_validate({**p.model_dump(), "traffic_weight": 0.0}),
         ),
     ]
+    for tol in (0.0, 1e-3):
+        rows.append(
+            (
+                f"schedkit lexicographic (balance first), balance_tolerance {tol:g}",
+                heuristic,
+                PlacementProblem.model_validate(
+                    {
+                        **p.model_dump(),
+                        "traffic_weight": 0.0,
+                        "traffic_mode": "lexicographic",
+                        "balance_tolerance": tol,
+                    }
+                ),
+            )
+        )
     for tw in (1e-3, 1e-2, 1e-1):
         rows.append(
             (
@@ -179,6 +204,30 @@ def traffic(threads: int) -> list[str]:
             f"{m['inter_node_traffic']:.0f} | "
             f"{m['inter_node_traffic'] / m['total_coactivation']:.3f} |"
         )
+    st = load(ROOT.parent / "instances" / "placement" / "small_traffic.yaml")
+    assert isinstance(st, PlacementProblem)
+    out += [
+        "",
+        "small_traffic.yaml (4 layers, 16 experts, 2 nodes x 2 GPUs, 4 groups), heuristic, "
+        "per group_local mode:",
+        "",
+        "| group_local | placement | balance mean | balance max | inter-node traffic |",
+        "|---|---|---|---|---|",
+    ]
+    for mode in ("primary", "strict", "off"):
+        base = {**st.model_dump(), "group_local": mode}
+        ref = PlacementProblem.model_validate(base)
+        for name, extra in (
+            ("balance-only", {"traffic_weight": 0.0}),
+            ("lexicographic", {"traffic_weight": 0.0, "traffic_mode": "lexicographic"}),
+            (f"weighted {st.traffic_weight:g}", {}),
+        ):
+            q = PlacementProblem.model_validate({**base, **extra})
+            m = validate(ref, run(heuristic, q, 5, threads)["sol"]).metrics
+            out.append(
+                f"| {mode} | {name} | {m['balance_mean']:.4f} | {m['balance_max']:.4f} | "
+                f"{m['inter_node_traffic']:.0f} |"
+            )
     return out
 
 
@@ -226,7 +275,9 @@ def main() -> None:
         "",
         "Balance = max / mean GPU load per layer (vLLM/SGLang balancedness is its inverse). Gap: "
         "(objective - lower bound) / objective, summed over layers. Shared 2-core machine: times "
-        "are pessimistic.",
+        "are pessimistic. `group_local`: primary (default; every expert of a group has a "
+        "replica on the group's node, redundant replicas anywhere), strict (all replicas of a "
+        "group on one node, EPLB's hierarchical policy), off.",
         "",
     ]
     lines += eplb_example(a.threads)

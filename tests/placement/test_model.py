@@ -61,7 +61,14 @@ def test_validator_codes():
 
 def test_group_split_and_moves():
     p = PlacementProblem.model_validate(
-        {"loads": [[1, 1, 1, 1]], "nodes": 2, "gpus_per_node": 1, "slots_per_gpu": 2, "groups": 2}
+        {
+            "loads": [[1, 1, 1, 1]],
+            "nodes": 2,
+            "gpus_per_node": 1,
+            "slots_per_gpu": 2,
+            "groups": 2,
+            "group_local": "strict",
+        }
     )
     assert validate(p, sol([[[0, 1], [2, 3]]])).feasible
     assert "group_split" in validate(p, sol([[[0, 2], [1, 3]]])).codes()

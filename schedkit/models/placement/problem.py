@@ -83,9 +83,13 @@ def as_array(value: Any, ndim: int, what: str, info: ValidationInfo) -> np.ndarr
 class PlacementProblem(Problem):
     """Place replicas of each layer's logical experts into GPU slots (see module docstring).
 
-    Keys beyond the basics: `groups` (+ `group_local`) keeps each expert group on one node;
-    `coactivation[l][a][b]` tokens go from expert a (layer l) to b (layer l+1) and, with
-    `traffic_weight`, inter-node traffic is minimised too; `scenarios` are extra load matrices
+    Keys beyond the basics: `groups` with `group_local` (`primary`, the default: every expert
+    of a group has a replica on the group's node, redundant replicas go anywhere; `strict`:
+    all replicas of a group on one node; `off`); `coactivation[l][a][b]` tokens go from
+    expert a (layer l) to b (layer l+1) and inter-node traffic is minimised too, weighted by
+    `traffic_weight` (`traffic_mode: weighted`) or after balance (`traffic_mode:
+    lexicographic`: no layer's largest load above the balance-only plan's, + a relative
+    `balance_tolerance`); `scenarios` are extra load matrices
     planned against at once (worst case); `previous` (a placement) with `max_moves` (per
     layer) and `move_cost` re-plans with few replica moves.
     """
@@ -98,9 +102,11 @@ class PlacementProblem(Problem):
     gpus_per_node: PositiveInt
     slots_per_gpu: PositiveInt
     groups: PositiveInt | None = None
-    group_local: bool = True
+    group_local: Literal["primary", "strict", "off"] = "primary"
     coactivation: Array | None = None
     traffic_weight: NonNegativeFloat = 0.0
+    traffic_mode: Literal["weighted", "lexicographic"] = "weighted"
+    balance_tolerance: NonNegativeFloat = 0.0
     split: Literal["even", "free"] = "even"
     scenarios: tuple[Array, ...] = ()
     previous: Layout | None = None
@@ -111,6 +117,13 @@ class PlacementProblem(Problem):
     @classmethod
     def _loads(cls, v: Any, info: ValidationInfo) -> np.ndarray:
         return as_array(v, 2, "loads (layers x experts)", info)
+
+    @field_validator("group_local", mode="before")
+    @classmethod
+    def _group_local(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # the former boolean key: true was the strict reading
+            return "strict" if v else "off"
+        return v
 
     @field_validator("coactivation", mode="before")
     @classmethod
@@ -154,12 +167,12 @@ class PlacementProblem(Problem):
             return
         if E % self.groups:
             raise ValueError(f"groups={self.groups} must divide the {E} experts")
-        if self.group_local:
+        if self.group_local != "off":
             fit = self.nodes * (self.gpus_per_node * self.slots_per_gpu // (E // self.groups))
             if fit < self.groups:
                 raise ValueError(
                     f"{self.groups} groups of {E // self.groups} experts cannot be kept "
-                    f"node-local in {self.nodes} nodes (set group_local: false)"
+                    f"node-local in {self.nodes} nodes (set group_local: off)"
                 )
 
     def _check_previous(self, L: int, E: int) -> None:
@@ -194,13 +207,31 @@ class PlacementProblem(Problem):
         return self.num_experts // self.groups if self.groups else self.num_experts
 
     @property
-    def groups_local(self) -> bool:
-        """Groups must stay node-local (a constraint of the validator)."""
-        return self.groups is not None and self.group_local and self.nodes > 1
+    def groups_strict(self) -> bool:
+        """All replicas of a group on one node (`group_local: strict`, a validator check)."""
+        return self.groups is not None and self.group_local == "strict" and self.nodes > 1
+
+    @property
+    def groups_primary(self) -> bool:
+        """Some node of each group holds a replica of every expert of the group
+        (`group_local: primary`, a validator check); other replicas go anywhere."""
+        return self.groups is not None and self.group_local == "primary" and self.nodes > 1
+
+    @property
+    def lexicographic(self) -> bool:
+        """Traffic is minimised after balance (`traffic_mode: lexicographic`)."""
+        lexi = self.traffic_mode == "lexicographic"
+        return lexi and self.coactivation is not None and self.nodes > 1
 
     @property
     def uses_traffic(self) -> bool:
-        return self.coactivation is not None and self.traffic_weight > 0 and self.nodes > 1
+        """Weighted inter-node traffic is part of the objective the solvers trade off."""
+        return (
+            self.coactivation is not None
+            and self.traffic_weight > 0
+            and self.nodes > 1
+            and not self.lexicographic
+        )
 
     @cached_property
     def load_stack(self) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Independent validator for placement solutions (shares no code with the solvers).
 
 Checks shapes, slot counts, expert ids, coverage (every expert has a replica), node-local
-groups, the move budget and any claimed replica counts, loads, token split and objective;
-recomputes the objective: sum over layers of the largest GPU load (worst scenario), plus
-`traffic_weight` x inter-node traffic and `move_cost` x moved replicas.
+groups (strict: one node per group; primary: a node holding every expert of the group), the
+move budget and any claimed replica counts, loads, token split and objective; recomputes the
+objective: sum over layers of the largest GPU load (worst scenario), plus `traffic_weight` x
+inter-node traffic and `move_cost` x moved replicas.
 """
 
 from __future__ import annotations
@@ -149,17 +150,29 @@ def _moves(problem: PlacementProblem, sol: PlacementSolution, report: Report) ->
 
 
 def _check_groups(problem: PlacementProblem, sol: PlacementSolution, report: Report) -> None:
-    if not problem.groups_local:
+    """strict: a group's replicas on one node; primary: some node holds a replica of every
+    expert of the group (its home node)."""
+    if not (problem.groups_strict or problem.groups_primary):
         return
-    size = problem.group_size
+    size, gpn = problem.group_size, problem.gpus_per_node
     for layer, gpus in enumerate(sol.placement):
-        nodes: dict[int, set[int]] = {}
+        where: dict[int, set[int]] = {}
         for g, slots in enumerate(gpus):
             for e in slots:
-                nodes.setdefault(e // size, set()).add(g // problem.gpus_per_node)
-        for grp, ns in sorted(nodes.items()):
-            if len(ns) > 1:
-                report.add("group_split", f"layer {layer}: group {grp} spans nodes {sorted(ns)}")
+                where.setdefault(e, set()).add(g // gpn)
+        for grp in range(problem.num_experts // size):
+            members = [where.get(e, set()) for e in range(grp * size, (grp + 1) * size)]
+            if problem.groups_strict:
+                ns = set().union(*members)
+                if len(ns) > 1:
+                    report.add(
+                        "group_split", f"layer {layer}: group {grp} spans nodes {sorted(ns)}"
+                    )
+            elif not set.intersection(*members):
+                report.add(
+                    "group_not_local",
+                    f"layer {layer}: no node holds a replica of every expert of group {grp}",
+                )
 
 
 def _check_claims(

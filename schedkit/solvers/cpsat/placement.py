@@ -72,7 +72,7 @@ class LayerModel:
         for w in d.w:  # some GPU holds a replica of e: T >= w_e / k
             for e in range(d.experts):
                 m.add(T >= sum(round(self.scale * w[e] / k) * self.z[e, k] for k in d.krange[e]))
-        self.ordered = d.symmetric() and d.group is None and d.cost is None
+        self.ordered = d.symmetric() and d.group is None and d.cost is None and d.primary is None
         if self.ordered:
             for g in range(d.gpus - 1):
                 m.add(loads[g] >= loads[g + 1])
@@ -81,6 +81,15 @@ class LayerModel:
     def _nodes(self) -> None:
         """Node-local groups, or home nodes with traffic costs."""
         d, m = self.d, self.m
+        if d.primary is not None:  # a node holding one replica of every expert of the group
+            units = sorted(set(d.primary.tolist()))
+            hp = {(u, n): m.new_bool_var(f"p{u}_{n}") for u in units for n in range(d.nodes)}
+            for u in units:
+                m.add_exactly_one(hp[u, n] for n in range(d.nodes))
+            for e in range(d.experts):
+                for n in range(d.nodes):
+                    gs = range(n * d.gpus_per_node, (n + 1) * d.gpus_per_node)
+                    m.add(sum(self.on(e, g) for g in gs) >= hp[int(d.primary[e]), n])
         if d.group is None and d.cost is None:
             return
         owner = d.group if d.group is not None else np.arange(d.experts)

@@ -17,9 +17,15 @@ from scipy.optimize import linear_sum_assignment, linprog
 
 from schedkit.models.placement.bounds import layer_bounds
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
-from schedkit.solvers.heuristics.placement_core import LocalSearch, solve_flat, value
+from schedkit.solvers.heuristics.placement_core import (
+    LocalSearch,
+    solve_flat,
+    solve_primary,
+    value,
+)
 from schedkit.solvers.heuristics.placement_eplb import eplb_layer
 from schedkit.solvers.heuristics.placement_nodes import NodeModel, assign_nodes
+from schedkit.solvers.heuristics.placement_traffic import traffic_pass
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 
@@ -47,9 +53,16 @@ class Planner:
 
     def traffic_cost(self, layer: int) -> np.ndarray:
         """(E, nodes): weighted traffic of putting all of expert e on node n (neighbours fixed)."""
+        if not self.p.uses_traffic:
+            return np.zeros((self.p.num_experts, self.p.nodes))
+        return self.p.traffic_weight * self.raw_traffic(layer)
+
+    def raw_traffic(self, layer: int) -> np.ndarray:
+        """(E, nodes): tokens crossing nodes if all of expert e sat on node n (neighbours
+        fixed); a layer's traffic is linear in its node shares with these coefficients."""
         p = self.p
         cost = np.zeros((p.num_experts, p.nodes))
-        if not p.uses_traffic or p.coactivation is None:
+        if p.coactivation is None or p.nodes < 2:
             return cost
         before = self.place[layer - 1] if layer > 0 else None
         after = self.place[layer + 1] if layer + 1 < p.num_layers else None
@@ -59,7 +72,7 @@ class Planner:
         if after is not None:
             t = p.coactivation[layer]  # (e, c)
             cost += t.sum(axis=1)[:, None] - t @ shares(p, after)
-        return p.traffic_weight * cost
+        return cost
 
     def score(self, layer: int, place: np.ndarray) -> float:
         """The layer's share of the objective with its neighbours fixed."""
@@ -97,10 +110,21 @@ class Planner:
         """Candidate placements of one layer, ignoring the previous placement."""
         p = self.p
         cands = []
-        if p.groups_local:
+        if p.groups_strict:
             size = p.group_size
             groups = [np.arange(g * size, (g + 1) * size) for g in range(p.num_experts // size)]
             cands.append(self.node_plan(layer, groups, until))
+        elif p.groups_primary:
+            cands.append(
+                solve_primary(
+                    self.w(layer),
+                    p.num_gpus,
+                    p.gpus_per_node,
+                    p.slots_per_gpu,
+                    p.group_size,
+                    until,
+                )
+            )
         else:
             flat = solve_flat(self.w(layer), p.num_gpus, p.slots_per_gpu, until)
             cands.append(flat)
@@ -126,7 +150,7 @@ class Planner:
         """Local search from the previous placement within the move budget."""
         old = self.prev[layer] if self.prev is not None else None
         assert old is not None
-        if self.p.groups_local or self.p.uses_traffic:
+        if self.p.groups_strict or self.p.groups_primary or self.p.uses_traffic:
             return old.copy()  # node-level moves are left to the fresh plan
         ls = LocalSearch(self.w(layer), old, old, self.p.max_moves, self.p.move_cost)
         return ls.run(until)
@@ -135,13 +159,68 @@ class Planner:
         p = self.p
         hints = hint_arrays(p, hint)
         sweeps = 2 if p.uses_traffic else 1
+        passes = p.coactivation is not None and p.nodes > 1
+        plan_until = self.deadline
+        if passes:  # keep time for the traffic pass
+            plan_until = time.monotonic() + 0.5 * max(0.0, self.deadline - time.monotonic())
         for sweep in range(sweeps):
             for layer in range(p.num_layers):
-                left = max(0.0, self.deadline - time.monotonic())
+                left = max(0.0, plan_until - time.monotonic())
                 share = left / ((sweeps - sweep) * p.num_layers - layer)
                 h = self.place[layer] if sweep else (hints[layer] if hints else None)
                 self.place[layer] = self.plan_layer(layer, time.monotonic() + share, h)
+        if passes and (p.uses_traffic or p.lexicographic):
+            self.reduce_traffic()
         return [x for x in self.place if x is not None]
+
+    def caps(self) -> list[float]:
+        """Per-layer largest load the traffic pass may not exceed: the current one (plus
+        `balance_tolerance` in lexicographic mode)."""
+        tol = self.p.balance_tolerance if self.p.lexicographic else 0.0
+        return [value(self.w(i), x) * (1 + tol) for i, x in enumerate(self.place) if x is not None]
+
+    def reduce_traffic(self, caps: list[float] | None = None) -> None:
+        """Cross-node replica swaps that lower traffic and keep every layer within its cap."""
+        caps = self.caps() if caps is None else caps
+        size = self.p.group_size if self.p.groups_primary else None
+        if size is not None and any(
+            x is None or primary_homes(self.p, x) is None for x in self.place
+        ):
+            return
+        for _ in range(4):
+            changed = False
+            for layer in range(self.p.num_layers):
+                if time.monotonic() > self.deadline:
+                    return
+                cur = self.place[layer]
+                assert cur is not None
+                new = traffic_pass(
+                    self.w(layer),
+                    cur,
+                    self.raw_traffic(layer),
+                    caps[layer],
+                    self.p.gpus_per_node,
+                    size,
+                    self.deadline,
+                    strict=self.p.groups_strict,
+                )
+                if new is not None and self.moves_ok(layer, new):
+                    self.place[layer] = new
+                    changed = True
+            if not changed:
+                return
+
+
+def primary_homes(problem: PlacementProblem, place: np.ndarray) -> np.ndarray | None:
+    """Home node of every expert (its group's node holding the whole group), or None."""
+    size, gpn = problem.group_size, problem.gpus_per_node
+    on = np.zeros((problem.num_experts, problem.nodes), dtype=bool)
+    on[place.ravel(), np.repeat(np.arange(problem.num_gpus) // gpn, place.shape[1])] = True
+    grp: np.ndarray = np.all(on.reshape(-1, size, problem.nodes), axis=1)  # (groups, nodes)
+    if not bool(np.all(grp.any(axis=1))):
+        return None
+    home: np.ndarray = np.repeat(np.argmax(grp, axis=1), size)
+    return home
 
 
 def align(new: np.ndarray, old: np.ndarray, problem: PlacementProblem) -> np.ndarray:

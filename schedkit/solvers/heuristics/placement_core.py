@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from schedkit.models.placement.bounds import enumerated_counts
+
 EPS = 1e-9
 
 
@@ -85,17 +87,28 @@ def value(w: np.ndarray, place: np.ndarray) -> float:
     return float(gpu_loads(w, place, cnt).max())
 
 
+ENUM_CANDIDATES = 4
+"""Count vectors (best bounds first) packed when the counts can be enumerated."""
+
+
 def initial(w: np.ndarray, gpus: int, per_gpu: int) -> np.ndarray:
-    """Replicate, then the better of the LPT and differencing packings."""
-    cnt = replicate(w, gpus * per_gpu)
-    items = items_of(cnt)
-    size = (w.max(axis=0) / cnt)[items]
+    """Replica counts (greedy, plus the best enumerated vectors when few experts), each packed
+    by LPT and by differencing (with two slots per GPU: largest with smallest, optimal for
+    the counts); the best placement."""
+    counts = [replicate(w, gpus * per_gpu)]
+    if w.shape[0] == 1:
+        enum = enumerated_counts(w[0], gpus * per_gpu, gpus, per_gpu)
+        if enum is not None:
+            counts = [*enum[1][:ENUM_CANDIDATES], *counts]
     best, best_v = None, np.inf
-    for packer in (pack_lpt, pack_bldm):
-        place = items[packer(size, gpus, per_gpu)]
-        v = value(w, place)
-        if v < best_v - EPS:
-            best, best_v = place, v
+    for cnt in counts:
+        items = items_of(cnt)
+        size = (w.max(axis=0) / cnt)[items]
+        for packer in (pack_lpt, pack_bldm):
+            place = items[packer(size, gpus, per_gpu)]
+            v = value(w, place)
+            if v < best_v - EPS:
+                best, best_v = place, v
     assert best is not None
     return best
 
@@ -104,7 +117,9 @@ class LocalSearch:
     """Swap and re-replicate moves that lower the (largest load, GPUs at it) pair.
 
     With `prev` and `budget`, a move must keep the slots differing from `prev` within the
-    budget; `move_cost` ranks snapshots by largest load + move_cost x moves.
+    budget; `move_cost` ranks snapshots by largest load + move_cost x moves. With `home` (a
+    node per expert, GPUs of `gpus_per_node`), every expert keeps a replica on its home node
+    (`group_local: primary`): such a last home replica is pinned to its node.
     """
 
     def __init__(
@@ -114,10 +129,14 @@ class LocalSearch:
         prev: np.ndarray | None = None,
         budget: int | None = None,
         move_cost: float = 0.0,
+        home: np.ndarray | None = None,
+        gpus_per_node: int = 1,
     ) -> None:
         self.w, self.place = w, place.copy()
         self.E = w.shape[1]
         self.prev, self.budget, self.move_cost = prev, budget, move_cost
+        self.home = home
+        self.node = np.arange(place.shape[0]) // gpus_per_node
         self._refresh()
         self.best = self.place.copy()
         self.best_score = self.score()
@@ -125,6 +144,11 @@ class LocalSearch:
     def _refresh(self) -> None:
         self.cnt = np.bincount(self.place.ravel(), minlength=self.E)
         self.loads = gpu_loads(self.w, self.place, self.cnt)
+        self.pinned = np.zeros(self.place.shape, dtype=bool)
+        if self.home is not None:
+            at_home = self.node[:, None] == self.home[self.place]
+            n_home = np.bincount(self.place[at_home], minlength=self.E)
+            self.pinned = at_home & (n_home[self.place] == 1)
 
     def moves(self) -> int:
         return 0 if self.prev is None else int((self.place != self.prev).sum())
@@ -144,7 +168,9 @@ class LocalSearch:
     def run(self, deadline: float, max_iter: int = 5000) -> np.ndarray:
         """Improve until no move helps or the deadline; returns the best placement seen."""
         for _ in range(max_iter):
-            if time.monotonic() > deadline or not (self._swap() or self._rereplicate()):
+            if time.monotonic() > deadline or not (
+                self._swap() or self._rereplicate() or self._feed()
+            ):
                 break
             s = self.score()
             if s < self.best_score - EPS:
@@ -169,6 +195,11 @@ class LocalSearch:
         worst[:, host == g] = np.inf
         same = self.place[g][:, None] == self.place.ravel()[None, :]
         worst[same] = np.inf
+        if self.home is not None:
+            away = self.node[host] != self.node[g]
+            worst[:, away] = np.where(
+                self.pinned[g][:, None] | self.pinned.ravel()[None, away], np.inf, worst[:, away]
+            )
         for flat in np.argsort(worst, axis=None)[:8]:
             i, j = divmod(int(flat), G * S)
             if worst[i, j] >= top - EPS:
@@ -190,7 +221,7 @@ class LocalSearch:
         cnt = self.cnt.astype(float)
         gain_b = self.w / (cnt + 1) - self.w / cnt  # (K, E): per-replica change of b
         for i, a in enumerate(self.place[g]):
-            if cnt[a] < 2:
+            if cnt[a] < 2 or self.pinned[g, i]:
                 continue
             da = self.w[:, a] / (cnt[a] - 1) - self.w[:, a] / cnt[a]  # (K,)
             new = (
@@ -210,6 +241,162 @@ class LocalSearch:
                     self._refresh()
                     return True
         return False
+
+    def _feed(self) -> bool:
+        """Turn a replica elsewhere into one more replica of an expert on the hottest GPU."""
+        top, at_top, g = self._state()
+        G, S = self.place.shape
+        cells = self.place.ravel()
+        host = np.repeat(np.arange(G), S)
+        n = np.zeros((G, self.E))
+        np.add.at(n, (host, cells), 1)
+        cnt = self.cnt.astype(float)
+        ok = (cnt[cells] >= 2) & ~self.pinned.ravel() & (host != g)
+        if not ok.any():
+            return False
+        idx = np.flatnonzero(ok)
+        x = cells[idx]
+        wx = self.w[:, x]  # (K, J)
+        dx = wx / (cnt[x] - 1) - wx / cnt[x]
+        base = self.loads[:, None, :] + dx[:, :, None] * n[:, x].T[None, :, :]  # (K, J, G)
+        base[:, np.arange(len(idx)), host[idx]] -= wx / (cnt[x] - 1)
+        best: tuple[float, int, int] | None = None
+        for b in np.unique(self.place[g]):
+            wb = self.w[:, b]
+            db = wb / (cnt[b] + 1) - wb / cnt[b]  # (K,)
+            new = base + (db[:, None] * n[:, b][None, :])[:, None, :]
+            new[:, np.arange(len(idx)), host[idx]] += (wb / (cnt[b] + 1))[:, None]
+            per_gpu = new.max(axis=0)  # (J, G)
+            worst = per_gpu.max(axis=1)
+            ties = (per_gpu >= top - EPS).sum(axis=1)
+            good = ((worst < top - EPS) | ((worst <= top + EPS) & (ties < at_top))) & (x != b)
+            if good.any():
+                j = int(np.flatnonzero(good)[np.argmin(worst[good])])
+                if best is None or worst[j] < best[0]:
+                    best = (float(worst[j]), int(idx[j]), int(b))
+        if best is None:
+            return False
+        _, cell, b = best
+        h, t = divmod(cell, S)
+        if not self._budget_ok([(h, t)], [b]):
+            return False
+        self.place[h, t] = b
+        self._refresh()
+        return True
+
+
+def pack_primary(
+    w: np.ndarray, cnt: np.ndarray, home: np.ndarray, gpus_per_node: int, per_gpu: int, gpus: int
+) -> np.ndarray:
+    """Each expert's first replica on its home node; the other replicas, largest first, to
+    the node with the least load that has a free slot; then each node packed on its GPUs
+    (the better of LPT and differencing)."""
+    key = w.max(axis=0)
+    size = key / cnt
+    nodes = gpus // gpus_per_node
+    per_node = gpus_per_node * per_gpu
+    load = np.bincount(home, weights=size, minlength=nodes)
+    free = per_node - np.bincount(home, minlength=nodes)
+    members: list[list[int]] = [list(np.flatnonzero(home == n)) for n in range(nodes)]
+    extra = np.repeat(np.arange(len(cnt)), cnt - 1)
+    for e in extra[np.argsort(-size[extra], kind="stable")]:
+        ok = np.flatnonzero(free > 0)
+        n = int(ok[np.argmin(load[ok])])
+        members[n].append(int(e))
+        load[n] += size[e]
+        free[n] -= 1
+    out = np.empty((gpus, per_gpu), dtype=np.int64)
+    for n in range(nodes):
+        items = np.array(members[n], dtype=np.int64)
+        packs = [items[f(size[items], gpus_per_node, per_gpu)] for f in (pack_lpt, pack_bldm)]
+        out[n * gpus_per_node : (n + 1) * gpus_per_node] = min(
+            packs, key=lambda q: float(size[q].sum(axis=1).max())
+        )
+    return out
+
+
+def group_homes(
+    w: np.ndarray, cnt: np.ndarray, group_size: int, nodes: int, room: int
+) -> np.ndarray:
+    """A home node per group: longest-first by the load of the group's first replicas, at
+    most `room` experts per node."""
+    first = (w.max(axis=0) / cnt).reshape(-1, group_size).sum(axis=1)
+    home = np.empty(len(first), dtype=np.int64)
+    load = np.zeros(nodes)
+    used = np.zeros(nodes, dtype=np.int64)
+    for u in np.argsort(-first, kind="stable"):
+        ok = np.flatnonzero(used + group_size <= room)
+        n = int(ok[np.argmin(load[ok])])
+        home[u] = n
+        load[n] += first[u]
+        used[n] += group_size
+    return home
+
+
+def node_totals(w: np.ndarray, place: np.ndarray, gpus_per_node: int) -> np.ndarray:
+    """(nodes,) largest-scenario total load of each node."""
+    cnt = np.bincount(place.ravel(), minlength=w.shape[1])
+    loads = gpu_loads(w, place, cnt)
+    out: np.ndarray = loads.reshape(len(w), -1, gpus_per_node).sum(axis=2).max(axis=0)
+    return out
+
+
+def relieve_homes(
+    w: np.ndarray,
+    cnt: np.ndarray,
+    home: np.ndarray,
+    gpus_per_node: int,
+    per_gpu: int,
+    deadline: float,
+    rounds: int = 64,
+) -> np.ndarray:
+    """Node-aware counts: while the hottest node (after packing) is above its share, give the
+    largest home replica on it one more replica, taken from the expert whose replicas stay
+    smallest (not on that node); keep the packing with the least hottest node."""
+    key = w.max(axis=0)
+    gpus = len(home) and int(cnt.sum()) // per_gpu
+    share = float(w.sum(axis=1).max()) / (gpus // gpus_per_node)
+    cnt = cnt.copy()
+    place = pack_primary(w, cnt, home, gpus_per_node, per_gpu, gpus)
+    tot = node_totals(w, place, gpus_per_node)
+    best, best_top = place, float(tot.max())
+    for _ in range(rounds):
+        hot = int(np.argmax(tot))
+        if tot[hot] <= share * (1 + 1e-4) or time.monotonic() > deadline:
+            break
+        on_hot = np.zeros(len(cnt), dtype=bool)
+        on_hot[place[hot * gpus_per_node : (hot + 1) * gpus_per_node].ravel()] = True
+        mine = np.flatnonzero(on_hot & (home == hot))
+        e = int(mine[np.argmax(key[mine] / cnt[mine])])
+        size = np.where((cnt >= 2) & ~on_hot, key / np.maximum(cnt - 1, 1), np.inf)
+        x = int(np.argmin(size))
+        if not np.isfinite(size[x]):
+            break
+        cnt[e] += 1
+        cnt[x] -= 1
+        place = pack_primary(w, cnt, home, gpus_per_node, per_gpu, gpus)
+        tot = node_totals(w, place, gpus_per_node)
+        if tot.max() < best_top - EPS:
+            best, best_top = place, float(tot.max())
+    return best
+
+
+def solve_primary(
+    w: np.ndarray, gpus: int, gpus_per_node: int, per_gpu: int, group_size: int, deadline: float
+) -> np.ndarray:
+    """A placement where every expert has a replica on its group's home node."""
+    nodes = gpus // gpus_per_node
+    cnt = replicate(w, gpus * per_gpu)
+    home = np.repeat(group_homes(w, cnt, group_size, nodes, gpus_per_node * per_gpu), group_size)
+    best, best_v = None, np.inf
+    relieved = relieve_homes(w, cnt, home, gpus_per_node, per_gpu, deadline)
+    for place in (pack_primary(w, cnt, home, gpus_per_node, per_gpu, gpus), relieved):
+        place = LocalSearch(w, place, home=home, gpus_per_node=gpus_per_node).run(deadline)
+        v = value(w, place)
+        if v < best_v - EPS:
+            best, best_v = place, v
+    assert best is not None
+    return best
 
 
 def solve_flat(w: np.ndarray, gpus: int, per_gpu: int, deadline: float) -> np.ndarray:

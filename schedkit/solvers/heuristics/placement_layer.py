@@ -2,7 +2,8 @@
 
 The exact models choose, per layer, each expert's replica count k (z[e,k]) and how many of
 those replicas go to each GPU (x[e,k,g]); a GPU's load is sum x[e,k,g] * w_e / k, which is
-linear. Counts are limited to [kmin_e, kmax_e]: a placement no worse than the incumbent's
+linear. Under `group_local: primary` a node per group holds every expert of it. Counts are
+limited to [kmin_e, kmax_e]: a placement no worse than the incumbent's
 value T needs k >= w_e / T, and the other experts' minima cap k. With co-activation every
 expert lives on one home node (MoETuner's model), the neighbouring layers fixed.
 """
@@ -34,6 +35,7 @@ class LayerData:
     nodes: int
     krange: list[range]
     group: np.ndarray | None  # group of each expert when groups must stay node-local
+    primary: np.ndarray | None  # group of each expert when a node must hold the whole group
     cost: np.ndarray | None  # (E, nodes) weighted traffic cost; experts node-local when set
     home: bool  # every expert's replicas on one node (traffic models)
     prev: np.ndarray | None  # (gpus, E) previous replica counts
@@ -117,7 +119,8 @@ def layer_data(planner: Planner, layer: int) -> LayerData:
         gpus_per_node=p.gpus_per_node,
         nodes=p.nodes,
         krange=ranges,
-        group=np.arange(E) // p.group_size if p.groups_local else None,
+        group=np.arange(E) // p.group_size if p.groups_strict else None,
+        primary=np.arange(E) // p.group_size if p.groups_primary else None,
         cost=planner.traffic_cost(layer) if p.uses_traffic else None,
         home=p.uses_traffic,
         prev=prev,
@@ -155,9 +158,17 @@ def solve_by_layers(
         planner.deadline = deadline
     planner.place = list(hints)
     proven, bounds = True, []
+    pure = not problem.uses_traffic and problem.move_cost == 0
+    traffic_pass = problem.coactivation is not None and (
+        problem.lexicographic or problem.uses_traffic
+    )
+    solve_until = deadline - (0.2 * max(0.0, deadline - time.monotonic()) if traffic_pass else 0)
     for layer in range(problem.num_layers):
         d = layer_data(planner, layer)
-        budget = max(0.0, deadline - time.monotonic()) / (problem.num_layers - layer)
+        budget = max(0.0, solve_until - time.monotonic()) / (problem.num_layers - layer)
+        if pure and value(d.w, d.hint) <= d.bound * (1 + 1e-9):
+            bounds.append(d.bound)  # the incumbent meets the bound: proven, nothing to solve
+            continue
         counts, bound, ok = layer_solver(d, budget, options)
         if d.restricted:
             bound, ok = 0.0, False
@@ -173,6 +184,9 @@ def solve_by_layers(
                 and planner.score(layer, cand) < planner.score(layer, d.hint) - 1e-9
             ):
                 planner.place[layer] = cand
+    if traffic_pass:
+        planner.deadline = deadline
+        planner.reduce_traffic()  # balance-neutral: swaps and node moves within each layer
     out = output(problem, [x for x in planner.place if x is not None], name)
     out.lower_bound = max(out.lower_bound or 0.0, float(sum(bounds)))
     exact_kind = problem.split == "even" and not problem.uses_traffic
