@@ -18,7 +18,7 @@ SPEC = KindSpec(
         "milp": "schedkit.solvers.milp.tardiness:solve",
         "lawler": "schedkit.solvers.exact.lawler:solve",
     },
-    exact=("cpsat", "milp"),
+    exact=("lawler", "cpsat", "milp"),  # lawler declines weighted or released jobs
     auto_heuristic_share=0.5,
     formats=(Format("orlib-wt", ("wt[0-9]*.txt",), "schedkit.io.orlib:read_wt"),),
     generator="schedkit.generate.tardiness:command",
