@@ -8,9 +8,8 @@ the successors (1-based activity numbers). Line breaks are not significant. Acti
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from schedkit.errors import InputError
+from schedkit.io.psplib import plain_problem
 from schedkit.models.rcpsp.problem import RcpspProblem
 
 
@@ -50,16 +49,7 @@ def read_rcp(text: str, path: str) -> list[RcpspProblem]:
         pos += 2 + m + ns
     if pos != len(vals):
         raise InputError(f"{len(vals) - pos} unexpected integers after activity {n}", file=path)
-    return [
-        RcpspProblem.model_validate(
-            {
-                "name": Path(path).stem,
-                "resources": [{"name": f"R{k + 1}", "capacity": c} for k, c in enumerate(caps)],
-                "activities": activities,
-                "precedences": precedences,
-            }
-        )
-    ]
+    return [plain_problem(path, caps, activities, precedences)]
 
 
 def to_rcp(problem: RcpspProblem) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from schedkit.errors import InputError
 from schedkit.models.rcpsp.problem import RcpspProblem
@@ -82,16 +83,21 @@ def read_sm(text: str, path: str) -> list[RcpspProblem]:
         if len(row) < 3 or len(row) != 3 + row[2]:
             raise InputError(f"PRECEDENCE RELATIONS: malformed line {line.strip()!r}", file=path)
         precedences += [{"before": row[0], "after": s} for s in row[3:]]
-    return [
-        RcpspProblem.model_validate(
-            {
-                "name": Path(path).stem,
-                "resources": [{"name": f"R{k + 1}", "capacity": c} for k, c in enumerate(caps)],
-                "activities": activities,
-                "precedences": precedences,
-            }
-        )
-    ]
+    return [plain_problem(path, caps, activities, precedences)]
+
+
+def plain_problem(
+    path: str, caps: list[int], activities: list[dict[str, Any]], precedences: list[dict[str, Any]]
+) -> RcpspProblem:
+    """A classic RCPSP instance (resources R1..Rm) named after its file."""
+    return RcpspProblem.model_validate(
+        {
+            "name": Path(path).stem,
+            "resources": [{"name": f"R{k + 1}", "capacity": c} for k, c in enumerate(caps)],
+            "activities": activities,
+            "precedences": precedences,
+        }
+    )
 
 
 def _table_prefix(path: str) -> str:
