@@ -1,7 +1,8 @@
 """Run bench tasks on a Ray cluster (a local one by default) with the same rows as local.
 
-At most `jobs` tasks are in flight (default: the cluster's CPUs); each has the same hard wall
-limit as a local run and is force-cancelled (its worker process killed) when overdue.
+At most `jobs` tasks are in flight (default: the cluster's CPUs); each has the hard wall limit
+of a local run plus `STARTUP_S` for Ray to start a worker and import schedkit, and is
+force-cancelled (its worker process killed) when overdue.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from schedkit.errors import BackendUnavailable
+
+STARTUP_S = 30.0
 
 
 def _ray() -> Any:
@@ -53,7 +56,7 @@ def _drive(ray: Any, tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[d
         while pending and len(running) < jobs:
             task = pending.pop()
             ref = remote.options(num_cpus=task["threads"]).remote(task)
-            running[ref] = (task, time.monotonic() + task["wall_limit_s"])
+            running[ref] = (task, time.monotonic() + task["wall_limit_s"] + STARTUP_S)
         ready, _ = ray.wait(list(running), num_returns=1, timeout=0.05)
         for ref in ready:
             task, _deadline = running.pop(ref)

@@ -181,7 +181,9 @@ def _result(
         lb = best_obj
     stats: dict[str, Any] = {"combinatorial_bound": comb_lb}
     stats["attempts"] = {a.backend: a.stats() for a in attempts}
-    reasons = [a.output.stats["reason"] for a in attempts if a.output and "reason" in a.output.stats]
+    reasons = [
+        a.output.stats["reason"] for a in attempts if a.output and "reason" in a.output.stats
+    ]
     if status is Status.INFEASIBLE and reasons:
         stats["reason"] = reasons[0]
     report = best.report if best else None
