@@ -37,7 +37,8 @@ def _expand_file(path: Path) -> list[InstanceRef]:
     spec, k = split_index(str(path))
     if k is not None:
         return [InstanceRef(spec=str(path), set_name=Path(spec).stem)]
-    if path.name.lower().endswith(INSTANCE_SUFFIXES):
+    fmt = find_format(str(path))
+    if path.name.lower().endswith(INSTANCE_SUFFIXES) or (fmt and not fmt.multi_instance):
         return [InstanceRef(str(path), path.parent.name)]
     count = len(load_all(path))
     if count == 1:

@@ -25,6 +25,8 @@ class Format:
     patterns: tuple[str, ...]
     reader: str
     """"module:function" of the reader, imported on use."""
+    multi_instance: bool = False
+    """Files may hold several instances (addressed as FILE#k)."""
 
 
 INSTANCE_SUFFIXES = (".yaml", ".yml", ".json")

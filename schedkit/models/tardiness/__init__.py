@@ -20,7 +20,9 @@ SPEC = KindSpec(
     },
     exact=("lawler", "cpsat", "milp"),  # lawler declines weighted or released jobs
     auto_heuristic_share=0.5,
-    formats=(Format("orlib-wt", ("wt[0-9]*.txt",), "schedkit.io.orlib:read_wt"),),
+    formats=(
+        Format("orlib-wt", ("wt[0-9]*.txt",), "schedkit.io.orlib:read_wt", multi_instance=True),
+    ),
     generator="schedkit.generate.tardiness:command",
 )
 
