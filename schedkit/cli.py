@@ -366,6 +366,7 @@ def report(
     if csv_file is not None:
         csv_file.write_text(to_csv(summary))
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         stem = output.with_suffix("")
         profile, scatter = Path(f"{stem}_profile.png"), Path(f"{stem}_gap_time.png")
         performance_profile(rows, profile)
