@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import schedkit
+from schedkit.execute import BlockSizes, profile_pipeline, write_pipeline_yaml
+from schedkit.execute.pipeline import ScheduleMeasure, run_schedules
 from schedkit.models.pipeline import PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
-from schedkit.replay import BlockSizes, profile_pipeline, write_pipeline_yaml
-from schedkit.replay.pipeline import ScheduleMeasure, run_schedules
 
 ROOT = Path(__file__).resolve().parent
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import schedkit
+from schedkit.execute.placement import PlacementReplayResult, replay_placement
 from schedkit.generate.placement import expert_loads
 from schedkit.models.placement import PlacementProblem, PlacementSolution
-from schedkit.replay.placement import PlacementReplayResult, replay_placement
 
 ROOT = Path(__file__).resolve().parent
 

@@ -8,7 +8,9 @@ checked by independent validators.
     True
 """
 
+from schedkit.batch.runner import bench
 from schedkit.errors import InputError, SchedkitError
+from schedkit.execute import replay
 from schedkit.io.loader import load, load_all
 from schedkit.io.solution import load_solution, save_solution, solution_from_dict
 from schedkit.kinds import all_kinds, get_kind
@@ -30,10 +32,12 @@ __all__ = [
     "Status",
     "Violation",
     "all_kinds",
+    "bench",
     "get_kind",
     "load",
     "load_all",
     "load_solution",
+    "replay",
     "save_solution",
     "solution_from_dict",
     "solve",

@@ -275,8 +275,8 @@ def bench(
         TimeRemainingColumn,
     )
 
-    from schedkit.bench.report import summarise
-    from schedkit.bench.runner import BenchConfig, run_bench
+    from schedkit.batch.report import summarise
+    from schedkit.batch.runner import BenchConfig, run_bench
 
     if executor not in ("local", "ray"):
         raise InputError(f"unknown executor {executor!r}", field="executor", hint="local or ray")
@@ -318,7 +318,7 @@ def bench(
 
 
 def print_summary(summary: list[dict[str, Any]]) -> None:
-    from schedkit.bench.report import SUMMARY_COLUMNS
+    from schedkit.batch.report import SUMMARY_COLUMNS
 
     table = Table()
     for col in SUMMARY_COLUMNS:
@@ -347,14 +347,14 @@ def report(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="summary as CSV")] = None,
 ) -> None:
     """Summarise a bench database: per set and backend, optimal count, gaps, times; plots."""
-    from schedkit.bench.report import (
+    from schedkit.batch.report import (
         gap_vs_time,
         performance_profile,
         summarise,
         to_csv,
         to_markdown,
     )
-    from schedkit.bench.store import Store
+    from schedkit.batch.store import Store
 
     if not Path(db).exists():
         raise InputError("no such bench database", file=db)
@@ -474,7 +474,7 @@ def replay(
     if not report.feasible:
         raise InputError(f"the solution is invalid: {report.violations[0].message}", file=solution)
     try:
-        from schedkit.replay import replay as run_replay
+        from schedkit.execute import replay as run_replay
 
         sizes = {k: v for k, v in {"hidden": hidden, "seq": seq, "batch": batch}.items() if v}
         result = run_replay(problem, sol, device=device, iters=iters, **sizes)
@@ -503,7 +503,7 @@ def profile(
     from schedkit.errors import BackendUnavailable
 
     try:
-        from schedkit.replay import profile_pipeline, write_pipeline_yaml
+        from schedkit.execute import profile_pipeline, write_pipeline_yaml
 
         problem = profile_pipeline(
             devices, microbatches, chunks=chunks, hidden=hidden, seq=seq, batch=batch, device=device

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from schedkit.bench.instances import expand
-from schedkit.bench.references import References
-from schedkit.bench.report import summarise, to_markdown
-from schedkit.bench.runner import BenchConfig, run_bench
+from schedkit.batch.instances import expand
+from schedkit.batch.references import References
+from schedkit.batch.report import summarise, to_markdown
+from schedkit.batch.runner import BenchConfig, run_bench
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Without torch, schedkit.replay imports and its entry points say how to install it."""
+"""Without torch, schedkit.execute imports and its entry points say how to install it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from schedkit.models.pipeline.references import build
 
 def test_entry_points_raise_backend_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
-    import schedkit.replay as rp
+    import schedkit.execute as rp
 
     pb = PipelineProblem(devices=2, microbatches=2)
     sol = build(pb, "1f1b")

@@ -10,9 +10,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="replay tests need PyTorch (schedkit[replay])")
 
 import schedkit  # noqa: E402
-from schedkit.models.pipeline import PipelineProblem, PipelineSolution  # noqa: E402
-from schedkit.models.pipeline.references import build  # noqa: E402
-from schedkit.replay import (  # noqa: E402
+from schedkit.execute import (  # noqa: E402
     BlockSizes,
     blocks,
     profile_pipeline,
@@ -20,12 +18,14 @@ from schedkit.replay import (  # noqa: E402
     replay_pipeline,
     write_pipeline_yaml,
 )
-from schedkit.replay.pipeline import (  # noqa: E402
+from schedkit.execute.pipeline import (  # noqa: E402
     GRAD_TOL,
     PipelineReplayResult,
     grad_diff,
     reference_grads,
 )
+from schedkit.models.pipeline import PipelineProblem, PipelineSolution  # noqa: E402
+from schedkit.models.pipeline.references import build  # noqa: E402
 
 TINY = {"hidden": 32, "seq": 8, "batch": 2, "heads": 2}
 MEM = {"F": 1.0, "B": -0.5, "W": -0.5}

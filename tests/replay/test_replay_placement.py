@@ -8,14 +8,14 @@ import pytest
 
 pytest.importorskip("torch", reason="replay tests need PyTorch (schedkit[replay])")
 
-from schedkit.models.placement import PlacementProblem, validate
-from schedkit.replay import replay_placement
-from schedkit.replay.placement import (
+from schedkit.execute import replay_placement
+from schedkit.execute.placement import (
     dispatch,
     greedy_placement,
     naive_placement,
     token_trace,
 )
+from schedkit.models.placement import PlacementProblem, validate
 
 LOADS = [[90, 132, 40, 61, 104, 165, 39, 4], [20, 107, 104, 64, 19, 197, 187, 157]]
 

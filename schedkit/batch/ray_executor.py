@@ -44,7 +44,7 @@ def run_ray(
 
 
 def _drive(ray: Any, tasks: list[dict[str, Any]], jobs: int) -> Iterator[tuple[dict, dict]]:
-    from schedkit.bench.worker import solve_row
+    from schedkit.batch.worker import solve_row
 
     @ray.remote(max_retries=0)
     def remote(task: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from schedkit.bench.instances import InstanceRef, expand
-from schedkit.bench.references import References
-from schedkit.bench.store import Store
-from schedkit.bench.worker import child, machine, versions
+from schedkit.batch.instances import InstanceRef, expand
+from schedkit.batch.references import References
+from schedkit.batch.store import Store
+from schedkit.batch.worker import child, machine, versions
 
 GRACE_S = 5.0
 """Seconds past the time limit before a run is killed and recorded as timed out."""
@@ -154,7 +154,7 @@ def run_bench(
     todo = [t for t in tasks if key(t) not in done]
     context = {"machine": machine(), "versions": versions()}
     if config.executor == "ray":
-        from schedkit.bench.ray_executor import run_ray
+        from schedkit.batch.ray_executor import run_ray
 
         stream = run_ray(todo, config.address, config.jobs if config.jobs > 1 else None)
     else:

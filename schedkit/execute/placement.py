@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from schedkit.execute import require_torch
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 from schedkit.models.placement.validator import validate
-from schedkit.replay import require_torch
 from schedkit.solvers.heuristics.placement import eplb_layers, make_solution
 
 Trace = list[np.ndarray]
@@ -145,7 +145,7 @@ def measure(problem: PlacementProblem, name: str, sol: PlacementSolution, trace:
             hidden: int, ffn: int, iters: int, device: str, seed: int = 0) -> PlacementMeasure:
     """Run every layer's GPUs in turn and collect times, tokens and traffic."""
     torch = require_torch()
-    from schedkit.replay.blocks import ExpertFFN
+    from schedkit.execute.blocks import ExpertFFN
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     report = validate(problem, sol)

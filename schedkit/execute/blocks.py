@@ -2,7 +2,7 @@
 
 Everything is built from seeds so that every process (and the single-process reference)
 builds identical weights and inputs. torch is imported here at module level: import this
-module only after `schedkit.replay.require_torch()`.
+module only after `schedkit.execute.require_torch()`.
 
 The zero-bubble split of a stage's backward: B computes dL/dx and, on the way, the gradient
 of the output of every submodule that owns parameters (captured by forward hooks); W later
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from schedkit.replay import BlockSizes
+from schedkit.execute import BlockSizes
 
 
 class Block(nn.Module):

@@ -20,9 +20,9 @@ from schedkit.errors import BackendUnavailable
 from schedkit.models.base import Problem, Solution
 
 if TYPE_CHECKING:
+    from schedkit.execute.pipeline import PipelineReplayResult
+    from schedkit.execute.placement import PlacementReplayResult
     from schedkit.models.pipeline.problem import PipelineProblem
-    from schedkit.replay.pipeline import PipelineReplayResult
-    from schedkit.replay.placement import PlacementReplayResult
 
 INSTALL_HINT = "pip install 'schedkit[replay]'"
 
@@ -60,18 +60,18 @@ def require_torch() -> Any:
 
 def replay_pipeline(problem: PipelineProblem, solution: Solution, **kwargs: Any
                     ) -> PipelineReplayResult:
-    """Run a pipeline schedule for real; see `schedkit.replay.pipeline.replay_pipeline`."""
+    """Run a pipeline schedule for real; see `schedkit.execute.pipeline.replay_pipeline`."""
     require_torch()
-    from schedkit.replay import pipeline
+    from schedkit.execute import pipeline
 
     return pipeline.replay_pipeline(problem, solution, **kwargs)  # type: ignore[arg-type]
 
 
 def replay_placement(problem: Problem, solution: Solution, **kwargs: Any
                      ) -> PlacementReplayResult:
-    """Run an expert placement for real; see `schedkit.replay.placement.replay_placement`."""
+    """Run an expert placement for real; see `schedkit.execute.placement.replay_placement`."""
     require_torch()
-    from schedkit.replay import placement
+    from schedkit.execute import placement
 
     return placement.replay_placement(problem, solution, **kwargs)  # type: ignore[arg-type]
 
@@ -90,9 +90,9 @@ def replay(problem: Problem, solution: Solution, device: str = "auto", iters: in
 
 def profile_pipeline(devices: int, microbatches: int, **kwargs: Any) -> PipelineProblem:
     """Measure F, B and W of the block and return a pipeline instance; see
-    `schedkit.replay.profile.profile_pipeline`."""
+    `schedkit.execute.profile.profile_pipeline`."""
     require_torch()
-    from schedkit.replay import profile
+    from schedkit.execute import profile
 
     return profile.profile_pipeline(devices, microbatches, **kwargs)
 
@@ -100,7 +100,7 @@ def profile_pipeline(devices: int, microbatches: int, **kwargs: Any) -> Pipeline
 def write_pipeline_yaml(problem: PipelineProblem, path: str | None = None,
                         comment: str | None = None) -> str:
     """The instance as `kind: pipeline` YAML (written to `path` when given); no torch needed."""
-    from schedkit.replay.profile import pipeline_yaml
+    from schedkit.execute.profile import pipeline_yaml
 
     text = pipeline_yaml(problem, comment)
     if path is not None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from schedkit.execute import BlockSizes, require_torch
 from schedkit.models.pipeline.problem import PipelineProblem
-from schedkit.replay import BlockSizes, require_torch
 
 
 def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
@@ -29,7 +29,7 @@ def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
 def _one_round(module: Any, x: Any, grad: Any, last: bool, microbatches: int,
                sync: Callable[[], None]) -> dict[str, float]:
     """One timing of F, B, W (split, as the replay runs them) and of a fused BW."""
-    from schedkit.replay import blocks
+    from schedkit.execute import blocks
 
     box: dict[str, Any] = {}
 
@@ -58,7 +58,7 @@ def profile_stage(module: Any, sizes: BlockSizes, last: bool, microbatches: int,
                   ) -> dict[str, list[float]]:
     """Samples (ms) of F, B, W and fused BW of one stage module on one microbatch."""
     torch = require_torch()
-    from schedkit.replay import blocks
+    from schedkit.execute import blocks
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     x = blocks.make_input(0, sizes).to(device)
@@ -86,8 +86,8 @@ def profile_pipeline(devices: int, microbatches: int, *, chunks: int = 1,
     kind); `modules` (one per stage) replace them and are timed per stage. `threads` pins
     torch's threads (1 matches the replay's processes)."""
     torch = require_torch()
-    from schedkit.replay import blocks
-    from schedkit.replay.pipeline import make_sizes
+    from schedkit.execute import blocks
+    from schedkit.execute.pipeline import make_sizes
 
     size = make_sizes(sizes, hidden=hidden, seq=seq, batch=batch, layers=layers, heads=heads)
     stages = devices * chunks

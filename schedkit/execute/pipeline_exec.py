@@ -11,7 +11,7 @@ costs milliseconds on a busy CPU). Either way a schedule that the simulator find
 deadlock-free cannot deadlock here. Each op is timed from the moment its input is there to
 the moment its output is handed off (after a device synchronisation on CUDA).
 
-Imports torch at module level: load it only after `schedkit.replay.require_torch()`.
+Imports torch at module level: load it only after `schedkit.execute.require_torch()`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from schedkit.execute import BlockSizes, blocks
 from schedkit.models.pipeline.problem import OpKey
-from schedkit.replay import BlockSizes, blocks
 
 Msg = tuple[str, int, int]
 """("act", s, j): output of F(s, j); ("grad", s, j): dL/dx of stage s for microbatch j."""

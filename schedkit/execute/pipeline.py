@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from schedkit.errors import BackendUnavailable
+from schedkit.execute import BlockSizes, require_torch
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
 from schedkit.models.pipeline.simulate import simulate, spans
-from schedkit.replay import BlockSizes, require_torch
 
 Orders = list[list[OpKey]]
 GRAD_TOL = 1e-5
@@ -149,7 +149,7 @@ def free_port() -> int:
 def spawn(job: Any, timeout: float = 600.0) -> list[Any]:
     """Run `pipeline_exec.worker` on `job.devices` spawned processes; their results by rank."""
     torch = require_torch()
-    from schedkit.replay import pipeline_exec
+    from schedkit.execute import pipeline_exec
 
     ctx = torch.multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -243,7 +243,7 @@ def reference_grads(problem: PipelineProblem, sizes: BlockSizes, seed: int = 0
     """Parameter gradients of the whole model run in one process, microbatch by microbatch,
     with plain `loss.backward()` (the ground truth of every replay)."""
     require_torch()
-    from schedkit.replay import blocks
+    from schedkit.execute import blocks
 
     mods = [blocks.make_stage(s, sizes, seed) for s in range(problem.stages)]
     for j in range(problem.microbatches):
@@ -283,7 +283,7 @@ def run_schedules(problem: PipelineProblem, schedules: dict[str, Orders], *,
                   seed: int = 0, check: bool = True) -> tuple[dict[str, ScheduleMeasure], str,
                                                               str]:
     """Replay several schedules in one set of processes: (measures, device, backend)."""
-    from schedkit.replay.pipeline_exec import Job
+    from schedkit.execute.pipeline_exec import Job
 
     dev, backend = resolve_device(device, problem.devices)
     job = Job(devices=problem.devices, microbatches=problem.microbatches,
