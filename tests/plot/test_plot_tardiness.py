@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,10 +79,12 @@ def test_bad_suffix_and_broken_solution(
         draw(other, solution)
 
 
-@pytest.mark.skipif(HAS_PLOTLY, reason="plotly is installed")
 def test_html_needs_plotly(
-    solved: tuple[TardinessProblem, TardinessSolution], tmp_path: Path
+    solved: tuple[TardinessProblem, TardinessSolution],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setitem(sys.modules, "plotly", None)  # as if it were not installed
     with pytest.raises(InputError, match="pip install plotly") as info:
         plot(*solved, tmp_path / "plot.html")
     assert info.value.field == "output"
