@@ -113,6 +113,15 @@ def print_result(result: Result) -> None:
     out.print(table)
 
 
+def emit(text: str, output: Path | None) -> None:
+    """Write `text` to `output`, or to stdout when no file is given."""
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text)
+        out.print(f"wrote {output}")
+
+
 def exit_code(result: Result) -> int:
     return 0 if result.valid or result.status is Status.INFEASIBLE else 1
 
@@ -389,11 +398,7 @@ def convert(
     from schedkit.io.yaml_out import to_yaml
 
     text = to_yaml(load(path))
-    if output is None:
-        print(text, end="")
-    else:
-        output.write_text(text)
-        out.print(f"wrote {output}")
+    emit(text, output)
 
 
 @app.command()
@@ -446,11 +451,7 @@ def export(
             field="format",
             hint="pipeline: torch-csv; placement: eplb",
         )
-    if output is None:
-        print(text, end="")
-    else:
-        output.write_text(text)
-        out.print(f"wrote {output}")
+    emit(text, output)
 
 
 @app.command()

@@ -7,13 +7,12 @@ the activity's duration plus those of its immediate successors), the last two ne
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections.abc import Sequence
 
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts, topological_order
 from schedkit.models.rcpsp.problem import RcpspProblem
-from schedkit.solvers.heuristics.rcpsp_sgs import Sgs
+from schedkit.solvers.heuristics.rcpsp_sgs import Sgs, priority_topological_order
 
 
 def latest_finish(problem: RcpspProblem) -> list[int]:
@@ -53,18 +52,7 @@ def priorities(problem: RcpspProblem) -> dict[str, list[float]]:
 
 def list_from_priority(sgs: Sgs, prio: Sequence[float]) -> list[int]:
     """The precedence-feasible activity list that always takes the best-priority eligible one."""
-    left = [len(p) for p in sgs.preds]
-    heap = [(prio[j], j) for j in range(sgs.n) if left[j] == 0]
-    heapq.heapify(heap)
-    out: list[int] = []
-    while heap:
-        _, i = heapq.heappop(heap)
-        out.append(i)
-        for j, _ in sgs.succs[i]:
-            left[j] -= 1
-            if left[j] == 0:
-                heapq.heappush(heap, (prio[j], j))
-    return out
+    return priority_topological_order(sgs, prio)
 
 
 def regret_sample(sgs: Sgs, prio: Sequence[float], rng: random.Random) -> list[int]:

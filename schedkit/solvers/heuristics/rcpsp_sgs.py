@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from typing import Any
 
 from schedkit.models.rcpsp.problem import RcpspProblem
 
@@ -169,11 +170,15 @@ def feasible_order(sgs: Sgs, key: Sequence[tuple[int, int]]) -> list[int]:
     With FS arcs only, a sort suffices (ties are broken consistently by the caller); with SS
     arcs a heap-based topological sort picks the smallest key among the eligible activities.
     """
-    n = sgs.n
     if sgs.monotone:
-        return sorted(range(n), key=key.__getitem__)
+        return sorted(range(sgs.n), key=key.__getitem__)
+    return priority_topological_order(sgs, key)
+
+
+def priority_topological_order(sgs: Sgs, key: Sequence[Any]) -> list[int]:
+    """A topological order that always takes the eligible activity with the smallest key."""
     left = [len(p) for p in sgs.preds]
-    heap = [(key[j], j) for j in range(n) if left[j] == 0]
+    heap = [(key[j], j) for j in range(sgs.n) if left[j] == 0]
     heapq.heapify(heap)
     out: list[int] = []
     while heap:
