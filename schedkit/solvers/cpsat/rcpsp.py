@@ -15,11 +15,9 @@ from typing import Any
 import networkx as nx
 from ortools.sat.python import cp_model
 
-from schedkit.models.rcpsp.bounds import earliest_starts, infeasibility_reason, latest_starts
-from schedkit.models.rcpsp.bounds import lower_bound as combinatorial_bound
+from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution, Resource
-from schedkit.solvers.heuristics.rcpsp import quick_schedule
-from schedkit.solvers.heuristics.rcpsp_sgs import Sgs
+from schedkit.solvers.heuristics.rcpsp import exact_start
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -98,20 +96,10 @@ def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
     """Minimise the makespan with CP-SAT within the time limit."""
-    reason = infeasibility_reason(problem)
-    if reason:
-        return BackendOutput(None, Status.INFEASIBLE, None, {"reason": reason})
-    lb = int(combinatorial_bound(problem))
-    incumbent = list(hint.start) if hint is not None and len(hint.start) == problem.n else None
-    if incumbent is None:
-        incumbent = quick_schedule(problem)
-    sgs_horizon = Sgs(problem).horizon
-    horizon = sgs_horizon
-    if incumbent is not None:
-        horizon = max(s + d for s, d in zip(incumbent, problem.durations, strict=True))
-    if incumbent is not None and horizon <= lb:
-        solution = RcpspSolution(start=tuple(incumbent), objective=float(horizon))
-        return BackendOutput(solution, Status.OPTIMAL, float(lb), {"proof": "heuristic = bound"})
+    start = exact_start(problem, hint)
+    if start.done is not None:
+        return start.done
+    lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     model, starts, makespan = build_model(problem, horizon, min(lb, horizon), incumbent)
     stats: dict[str, Any] = {"horizon": horizon, "phases": []}
     best = incumbent

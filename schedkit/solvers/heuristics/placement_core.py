@@ -14,22 +14,14 @@ import time
 
 import numpy as np
 
-from schedkit.models.placement.bounds import enumerated_counts
+from schedkit.models.placement.bounds import enumerated_counts, greedy_counts
 
 EPS = 1e-9
 
 
 def replicate(w: np.ndarray, slots: int) -> np.ndarray:
     """Replica counts minimising the largest load per replica (greedy on w / count)."""
-    key = w.max(axis=0)
-    cnt = np.ones(len(key), dtype=np.int64)
-    heap = [(-float(v), e) for e, v in enumerate(key)]
-    heapq.heapify(heap)
-    for _ in range(slots - len(key)):
-        _, e = heapq.heappop(heap)
-        cnt[e] += 1
-        heapq.heappush(heap, (-float(key[e]) / cnt[e], e))
-    return cnt
+    return greedy_counts(w.max(axis=0), slots)
 
 
 def items_of(cnt: np.ndarray) -> np.ndarray:

@@ -15,11 +15,9 @@ import math
 from typing import Any
 
 from schedkit.errors import BackendUnavailable
-from schedkit.models.rcpsp.bounds import earliest_starts, infeasibility_reason, latest_starts
-from schedkit.models.rcpsp.bounds import lower_bound as combinatorial_bound
+from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
-from schedkit.solvers.heuristics.rcpsp import quick_schedule
-from schedkit.solvers.heuristics.rcpsp_sgs import Sgs
+from schedkit.solvers.heuristics.rcpsp import exact_start
 from schedkit.solvers.milp.highs import solve_model
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
@@ -90,19 +88,10 @@ def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
     """Minimise the makespan with HiGHS on the time-indexed model."""
-    reason = infeasibility_reason(problem)
-    if reason:
-        return BackendOutput(None, Status.INFEASIBLE, None, {"reason": reason})
-    lb = int(combinatorial_bound(problem))
-    incumbent = list(hint.start) if hint is not None and len(hint.start) == problem.n else None
-    if incumbent is None:
-        incumbent = quick_schedule(problem, time_limit=min(1.0, options.remaining() / 5))
-    horizon = Sgs(problem).horizon
-    if incumbent is not None:
-        horizon = max(s + d for s, d in zip(incumbent, problem.durations, strict=True))
-        if horizon <= lb:
-            sol = RcpspSolution(start=tuple(incumbent), objective=float(horizon))
-            return BackendOutput(sol, Status.OPTIMAL, float(lb), {"proof": "heuristic = bound"})
+    start = exact_start(problem, hint, time_limit=min(1.0, options.remaining() / 5))
+    if start.done is not None:
+        return start.done
+    lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     check_size(problem, horizon)
     model, x, win = build_model(problem, horizon)
     warm: list[tuple[Any, float]] = []
