@@ -1,8 +1,14 @@
 """PSPLIB j30/j60 with the CP-SAT backend: proven optima, deviation from the critical-path
 bound, matches with the best-known values. Resumable (JSON lines in benchmarks/results/).
 
-    .venv/bin/python benchmarks/rcpsp_cpsat.py --group j30 --time-limit 120 --jobs 2 --threads 1
-    .venv/bin/python benchmarks/rcpsp_cpsat.py --group j60 --time-limit 10 --every 10
+    .venv/bin/python benchmarks/rcpsp_cpsat.py --group j30 --time-limit 300 --jobs 2 --threads 1
+    .venv/bin/python benchmarks/rcpsp_cpsat.py --group j60 --time-limit 10
+    .venv/bin/python benchmarks/rcpsp_cpsat.py --group j60 --time-limit 60 \
+        --proven-from j60_10s_every1
+
+`--proven-from TAG` copies the rows that a shorter run (log `rcpsp_cpsat_TAG.jsonl`) already
+proved optimal instead of solving them again: a longer limit returns the same proven optimum.
+Copied rows keep the shorter run's wall time and say so in `reused_from`.
 """
 
 from __future__ import annotations
@@ -65,6 +71,21 @@ def summarise(rows: list[dict[str, Any]], refs: dict[str, dict[str, int]]) -> li
     return out
 
 
+def reuse_proven(
+    log: Path, done: dict[str, dict[str, Any]], source: str, group: str, every: int
+) -> None:
+    """Copy into `log` the rows of the `source` run that were proven optimal."""
+    proven = {
+        name: row
+        for name, row in load_log(RESULTS / f"rcpsp_cpsat_{source}.jsonl").items()
+        if row["status"] == "optimal"
+    }
+    for path in instances(group, every):
+        if path.stem in proven and path.stem not in done:
+            done[path.stem] = {**proven[path.stem], "reused_from": source}
+            append_log(log, done[path.stem])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--group", default="j30")
@@ -74,10 +95,13 @@ def main() -> None:
     ap.add_argument("--report-only", action="store_true", help="table from the log, no runs")
     ap.add_argument("--every", type=int, default=1, help="take every k-th instance")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--proven-from", default="", help="reuse proven rows of this run's log")
     args = ap.parse_args()
     tag = args.tag or f"{args.group}_{args.time_limit:g}s_every{args.every}"
     log = RESULTS / f"rcpsp_cpsat_{tag}.jsonl"
     done = load_log(log)
+    if args.proven_from:
+        reuse_proven(log, done, args.proven_from, args.group, args.every)
     todo = [str(p) for p in instances(args.group, args.every) if p.stem not in done]
     todo = [] if args.report_only else todo
     wall = time.monotonic()
@@ -88,6 +112,7 @@ def main() -> None:
             append_log(log, row)
             print(row, flush=True)
     rows = list(load_log(log).values())
+    reused = sum("reused_from" in r for r in rows)
     elapsed = time.monotonic() - wall
     cmd = (
         f".venv/bin/python benchmarks/rcpsp_cpsat.py --group {args.group} --time-limit "
@@ -102,6 +127,15 @@ def main() -> None:
         "per-instance times; the elapsed time of the last (possibly resumed) run was "
         f"{elapsed:.0f} s. The 2-core machine was shared with other jobs: timings are "
         "pessimistic.",
+        *(
+            [
+                "",
+                f"{reused} rows were proven optimal by the `{args.proven_from}` run and copied "
+                "from it (same optimum; its wall time).",
+            ]
+            if reused
+            else []
+        ),
         "",
         table(["figure", "value"], summarise(rows, references(args.group))),
     ]
