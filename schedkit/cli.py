@@ -461,9 +461,24 @@ def replay(
     solution: Annotated[str, typer.Argument(help="validated solution JSON")],
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
     iters: Annotated[int, typer.Option("--iters", min=1, help="timed iterations")] = 5,
-    hidden: Annotated[int | None, typer.Option("--hidden", help="pipeline block width")] = None,
+    hidden: Annotated[
+        int | None, typer.Option("--hidden", help="pipeline block / expert FFN input width")
+    ] = None,
     seq: Annotated[int | None, typer.Option("--seq", help="pipeline sequence length")] = None,
     batch: Annotated[int | None, typer.Option("--batch", help="microbatch size")] = None,
+    runtime: Annotated[
+        str,
+        typer.Option(
+            "--runtime", help="pipeline: schedkit (own executor) or torch (torch's pipelining)"
+        ),
+    ] = "schedkit",
+    processes: Annotated[
+        bool | None,
+        typer.Option(
+            "--processes/--one-process",
+            help="placement: one process per GPU, or all in one (default: per GPU on CUDA)",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Execute a pipeline schedule or expert placement for real with PyTorch."""
@@ -474,18 +489,36 @@ def replay(
     report = run_validate(problem, sol)
     if not report.feasible:
         raise InputError(f"the solution is invalid: {report.violations[0].message}", file=solution)
+    options = replay_options(kind_of(problem).name, runtime, processes)
     try:
         from schedkit.execute import replay as run_replay
 
         sizes = {k: v for k, v in {"hidden": hidden, "seq": seq, "batch": batch}.items() if v}
-        result = run_replay(problem, sol, device=device, iters=iters, **sizes)
+        result = run_replay(problem, sol, device=device, iters=iters, **sizes, **options)
     except BackendUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         out.print(result.summary())
+
+
+def replay_options(kind: str, runtime: str, processes: bool | None) -> dict[str, Any]:
+    """The kind-specific replay options: `runtime` (pipeline), `processes` (placement)."""
+    if runtime not in ("schedkit", "torch"):
+        raise InputError(f"unknown runtime {runtime!r}", field="runtime", hint="schedkit or torch")
+    if kind == "pipeline":
+        if processes is not None:
+            raise InputError(
+                "--processes / --one-process are for placements; a pipeline replay always "
+                "runs one process per device",
+                field="processes",
+            )
+        return {"runtime": runtime}
+    if runtime != "schedkit":
+        raise InputError("--runtime torch is for pipeline schedules", field="runtime")
+    return {} if processes is None else {"processes": processes}
 
 
 @app.command()

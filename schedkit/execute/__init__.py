@@ -2,9 +2,11 @@
 'schedkit[replay]'`).
 
 `replay(problem, solution)` runs a pipeline schedule with torch.distributed (one process per
-device) or an expert placement as real FFN matmuls, and compares what it measures with what
-schedkit predicted. `profile_pipeline` measures F, B and W of the built-in block and returns a
-pipeline instance, closing the loop profile -> solve -> replay.
+device; schedkit's own executor, or `runtime="torch"`: torch.distributed.pipelining's runtime
+on the exported CSV) or an expert placement as real FFN matmuls (the GPUs one after another,
+or `processes=True`: one process per GPU exchanging tokens with all-to-all), and compares what
+it measures with what schedkit predicted. `profile_pipeline` measures F, B and W of the
+built-in block and returns a pipeline instance, closing the loop profile -> solve -> replay.
 
 This package imports without torch; the entry points raise `BackendUnavailable` when torch is
 missing, and import the torch-based modules only when called.
@@ -22,6 +24,7 @@ from schedkit.models.base import Problem, Solution
 if TYPE_CHECKING:
     from schedkit.execute.pipeline import PipelineReplayResult
     from schedkit.execute.placement import PlacementReplayResult
+    from schedkit.execute.torch_runtime import TorchRuntimeResult
     from schedkit.models.pipeline.problem import PipelineProblem
 
 INSTALL_HINT = "pip install 'schedkit[replay]'"
@@ -50,16 +53,18 @@ def require_torch() -> Any:
         torch = importlib.import_module("torch")
     except ImportError:
         raise BackendUnavailable(
-            f"replay needs PyTorch, which is not installed: {INSTALL_HINT}") from None
+            f"replay needs PyTorch, which is not installed: {INSTALL_HINT}"
+        ) from None
     if not hasattr(torch, "distributed") or not torch.distributed.is_available():
         raise BackendUnavailable(
-            f"this PyTorch build has no torch.distributed; install a standard build: "
-            f"{INSTALL_HINT}")
+            f"this PyTorch build has no torch.distributed; install a standard build: {INSTALL_HINT}"
+        )
     return torch
 
 
-def replay_pipeline(problem: PipelineProblem, solution: Solution, **kwargs: Any
-                    ) -> PipelineReplayResult:
+def replay_pipeline(
+    problem: PipelineProblem, solution: Solution, **kwargs: Any
+) -> PipelineReplayResult | TorchRuntimeResult:
     """Run a pipeline schedule for real; see `schedkit.execute.pipeline.replay_pipeline`."""
     require_torch()
     from schedkit.execute import pipeline
@@ -67,8 +72,7 @@ def replay_pipeline(problem: PipelineProblem, solution: Solution, **kwargs: Any
     return pipeline.replay_pipeline(problem, solution, **kwargs)  # type: ignore[arg-type]
 
 
-def replay_placement(problem: Problem, solution: Solution, **kwargs: Any
-                     ) -> PlacementReplayResult:
+def replay_placement(problem: Problem, solution: Solution, **kwargs: Any) -> PlacementReplayResult:
     """Run an expert placement for real; see `schedkit.execute.placement.replay_placement`."""
     require_torch()
     from schedkit.execute import placement
@@ -76,10 +80,12 @@ def replay_placement(problem: Problem, solution: Solution, **kwargs: Any
     return placement.replay_placement(problem, solution, **kwargs)  # type: ignore[arg-type]
 
 
-def replay(problem: Problem, solution: Solution, device: str = "auto", iters: int = 5,
-           **kwargs: Any) -> PipelineReplayResult | PlacementReplayResult:
+def replay(
+    problem: Problem, solution: Solution, device: str = "auto", iters: int = 5, **kwargs: Any
+) -> PipelineReplayResult | TorchRuntimeResult | PlacementReplayResult:
     """Execute `solution` for real, dispatching on the problem's kind (pipeline or placement).
-    `kwargs` pass sizes and options through (e.g. hidden=, seq=, batch= for a pipeline)."""
+    `kwargs` pass sizes and options through (e.g. hidden=, seq=, batch=, runtime= for a
+    pipeline, processes= for a placement)."""
     if problem.KIND == "pipeline":
         pipe: Any = problem
         return replay_pipeline(pipe, solution, device=device, iters=iters, **kwargs)
@@ -97,8 +103,9 @@ def profile_pipeline(devices: int, microbatches: int, **kwargs: Any) -> Pipeline
     return profile.profile_pipeline(devices, microbatches, **kwargs)
 
 
-def write_pipeline_yaml(problem: PipelineProblem, path: str | None = None,
-                        comment: str | None = None) -> str:
+def write_pipeline_yaml(
+    problem: PipelineProblem, path: str | None = None, comment: str | None = None
+) -> str:
     """The instance as `kind: pipeline` YAML (written to `path` when given); no torch needed."""
     from schedkit.execute.profile import pipeline_yaml
 

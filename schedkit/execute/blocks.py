@@ -69,8 +69,9 @@ class Captured:
     """One forward pass of a stage, kept for its B and W: input, output and the outputs of the
     parameter-owning submodules (each is assumed to be called once per forward)."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor,
-                 outs: list[tuple[torch.Tensor, list[nn.Parameter]]]) -> None:
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, outs: list[tuple[torch.Tensor, list[nn.Parameter]]]
+    ) -> None:
         self.x, self.y, self.outs = x, y, outs
         self.grads: Sequence[torch.Tensor | None] = ()
 
@@ -122,9 +123,9 @@ def backward_weight(c: Captured) -> list[tuple[nn.Parameter, torch.Tensor]]:
     return out
 
 
-def backward_full(module: nn.Module, c: Captured, root: torch.Tensor,
-                  grad: torch.Tensor | None) -> tuple[torch.Tensor, list[tuple[nn.Parameter,
-                                                                              torch.Tensor]]]:
+def backward_full(
+    module: nn.Module, c: Captured, root: torch.Tensor, grad: torch.Tensor | None
+) -> tuple[torch.Tensor, list[tuple[nn.Parameter, torch.Tensor]]]:
     """BW: dL/dx and every parameter's gradient in one backward pass."""
     params = [p for p in module.parameters() if p.requires_grad]
     grads = torch.autograd.grad(root, [c.x, *params], grad, allow_unused=True)

@@ -9,11 +9,9 @@ re-simulated by `schedkit.models.pipeline.simulate` with the measured mean durat
 (kind, stage) and the measured cross-device latency. Times are milliseconds, medians over the
 timed iterations.
 
-Not done yet: running the exported CSV through torch.distributed.pipelining's own runtime
-(`_PipelineScheduleRuntime._load_csv` + `PipelineStage`). torch's parser, `_validate_schedule`,
-send/recv lowering and dry-run simulator already accept our CSV (`io.torch_pipeline.
-torch_validate`), so the path looks feasible; it needs stages wrapped as `PipelineStage`s and
-its private runtime API, and its gradients compared with `reference_grads`.
+`replay_pipeline(..., runtime="torch")` runs the exported CSV through torch.distributed.
+pipelining's own runtime instead (`schedkit.execute.torch_runtime`): same model, same
+reference gradients, iteration wall times only.
 
 This module imports torch only inside functions.
 """
@@ -24,7 +22,7 @@ import socket
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +31,9 @@ from schedkit.execute import BlockSizes, require_torch
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
 from schedkit.models.pipeline.simulate import simulate, spans
+
+if TYPE_CHECKING:
+    from schedkit.execute.torch_runtime import TorchRuntimeResult
 
 Orders = list[list[OpKey]]
 GRAD_TOL = 1e-5
@@ -84,7 +85,7 @@ class PipelineReplayResult:
     sizes: dict[str, int]
     iters: int
     measures: dict[str, ScheduleMeasure]
-    torch_runtime: dict[str, Any] | None = None
+    runtime: str = "schedkit"
 
     def speedup(self, which: str = "measured", name: str | None = None) -> float | None:
         """Baseline / schedule on the objective (None without a baseline)."""
@@ -95,32 +96,40 @@ class PipelineReplayResult:
 
     @property
     def grads_ok(self) -> bool:
-        return all(m.grad_max_abs_diff is not None and m.grad_max_abs_diff <= GRAD_TOL
-                   for m in self.measures.values())
+        return all(
+            m.grad_max_abs_diff is not None and m.grad_max_abs_diff <= GRAD_TOL
+            for m in self.measures.values()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "measures"}
-        out["measures"] = {k: {**m.__dict__, "resim_error": m.resim_error}
-                           for k, m in self.measures.items()}
+        out["measures"] = {
+            k: {**m.__dict__, "resim_error": m.resim_error} for k, m in self.measures.items()
+        }
         out["speedup_measured"] = self.speedup("measured")
         out["speedup_predicted"] = self.speedup("predicted")
         out["grads_ok"] = self.grads_ok
         return out
 
     def summary(self) -> str:
-        lines = [f"pipeline replay: {self.devices} {self.device} processes ({self.backend}), "
-                 f"m={self.microbatches}, {self.iters} iterations, sizes {self.sizes}"]
+        lines = [
+            f"pipeline replay: {self.devices} {self.device} processes ({self.backend}), "
+            f"m={self.microbatches}, {self.iters} iterations, sizes {self.sizes}"
+        ]
         for m in self.measures.values():
             pred = m.metric(self.objective, "predicted")
             lines.append(
                 f"  {m.name:>12}: predicted {self.objective} {pred:.4g}"
                 f" | measured makespan {m.measured_makespan:.1f} ms (wall {m.measured_wall:.1f})"
                 f" | re-simulated {m.resimulated_makespan:.1f} ms ({m.resim_error:.1%} off)"
-                f" | grad diff {m.grad_max_abs_diff if m.grad_max_abs_diff is not None else '-'}")
+                f" | grad diff {m.grad_max_abs_diff if m.grad_max_abs_diff is not None else '-'}"
+            )
         if self.baseline is not None:
-            lines.append(f"  speedup over {self.baseline}: measured "
-                         f"{self.speedup('measured'):.3f}, predicted "
-                         f"{self.speedup('predicted'):.3f}")
+            lines.append(
+                f"  speedup over {self.baseline}: measured "
+                f"{self.speedup('measured'):.3f}, predicted "
+                f"{self.speedup('predicted'):.3f}"
+            )
         return "\n".join(lines)
 
 
@@ -131,8 +140,10 @@ def resolve_device(device: str, devices: int) -> tuple[str, str]:
         raise BackendUnavailable(f"unknown device {device!r}: auto, cpu or cuda")
     has_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= devices
     if device == "cuda" and not has_cuda:
-        raise BackendUnavailable(f"--device cuda needs {devices} CUDA GPUs, found "
-                                 f"{torch.cuda.device_count() if torch.cuda.is_available() else 0}")
+        raise BackendUnavailable(
+            f"--device cuda needs {devices} CUDA GPUs, found "
+            f"{torch.cuda.device_count() if torch.cuda.is_available() else 0}"
+        )
     if device == "cuda" or (device == "auto" and has_cuda):
         return "cuda", "nccl"
     return "cpu", "gloo"
@@ -146,15 +157,19 @@ def free_port() -> int:
         return port
 
 
-def spawn(job: Any, timeout: float = 600.0) -> list[Any]:
-    """Run `pipeline_exec.worker` on `job.devices` spawned processes; their results by rank."""
+def spawn(job: Any, target: Any = None, timeout: float = 600.0) -> list[Any]:
+    """Run `target(rank, job, queue)` (default `pipeline_exec.worker`) on `job.devices`
+    spawned processes; their results by rank. The first rank that fails stops the run."""
     torch = require_torch()
-    from schedkit.execute import pipeline_exec
+    if target is None:
+        from schedkit.execute import pipeline_exec
 
+        target = pipeline_exec.worker
     ctx = torch.multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=pipeline_exec.worker, args=(r, job, queue), daemon=True)
-             for r in range(job.devices)]
+    procs = [
+        ctx.Process(target=target, args=(r, job, queue), daemon=True) for r in range(job.devices)
+    ]
     for p in procs:
         p.start()
     results: list[Any] = [None] * job.devices
@@ -172,7 +187,7 @@ def spawn(job: Any, timeout: float = 600.0) -> list[Any]:
             if p.is_alive():
                 p.kill()
     if errors:
-        raise RuntimeError("pipeline replay failed: " + "; ".join(errors))
+        raise RuntimeError("replay failed: " + "; ".join(errors))
     return results
 
 
@@ -186,8 +201,9 @@ def _producer(op: OpKey, stages: int, fused: set[OpKey]) -> OpKey | None:
     return None
 
 
-def _comm_samples(problem: PipelineProblem, ranks: list[list[tuple[str, int, int, float, float]]]
-                  ) -> list[float]:
+def _comm_samples(
+    problem: PipelineProblem, ranks: list[list[tuple[str, int, int, float, float]]]
+) -> list[float]:
     """Producer end -> consumer start of cross-device inputs that the consumer waited for."""
     ends = {(k, s, j): t1 for recs in ranks for (k, s, j, _, t1) in recs}
     fused = {op for op in ends if op[0] == "BW"}
@@ -196,15 +212,20 @@ def _comm_samples(problem: PipelineProblem, ranks: list[list[tuple[str, int, int
         prev = None
         for k, s, j, t0, t1 in recs:
             src = _producer((k, s, j), problem.stages, fused)
-            if (src is not None and problem.device_of(src[1]) != problem.device_of(s)
-                    and prev is not None and t0 - prev > WAIT_EPS):
+            if (
+                src is not None
+                and problem.device_of(src[1]) != problem.device_of(s)
+                and prev is not None
+                and t0 - prev > WAIT_EPS
+            ):
                 out.append(max(0.0, t0 - ends[src]))
             prev = t1
     return out
 
 
-def measure(problem: PipelineProblem, name: str, orders: Orders, per_rank: list[Any]
-            ) -> ScheduleMeasure:
+def measure(
+    problem: PipelineProblem, name: str, orders: Orders, per_rank: list[Any]
+) -> ScheduleMeasure:
     """Predicted, measured and re-simulated figures of one schedule from every rank's result."""
     iters = len(per_rank[0].iterations)
     makespans, spans_, walls, comm = [], [], [], []
@@ -238,8 +259,9 @@ def measure(problem: PipelineProblem, name: str, orders: Orders, per_rank: list[
     )
 
 
-def reference_grads(problem: PipelineProblem, sizes: BlockSizes, seed: int = 0
-                    ) -> dict[str, np.ndarray]:
+def reference_grads(
+    problem: PipelineProblem, sizes: BlockSizes, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Parameter gradients of the whole model run in one process, microbatch by microbatch,
     with plain `loss.backward()` (the ground truth of every replay)."""
     require_torch()
@@ -251,8 +273,12 @@ def reference_grads(problem: PipelineProblem, sizes: BlockSizes, seed: int = 0
         for mod in mods:
             x = mod(x)
         blocks.loss_of(x, problem.microbatches).backward()
-    return {f"{s}.{n}": p.grad.detach().numpy() for s, mod in enumerate(mods)
-            for n, p in mod.named_parameters() if p.grad is not None}
+    return {
+        f"{s}.{n}": p.grad.detach().numpy()
+        for s, mod in enumerate(mods)
+        for n, p in mod.named_parameters()
+        if p.grad is not None
+    }
 
 
 def grad_diff(ref: dict[str, np.ndarray], got: dict[str, Any]) -> float:
@@ -262,13 +288,19 @@ def grad_diff(ref: dict[str, np.ndarray], got: dict[str, Any]) -> float:
     return max(float(np.max(np.abs(ref[k] - np.asarray(got[k])))) for k in ref)
 
 
-def baseline_orders(problem: PipelineProblem) -> tuple[str, Orders] | None:
+def baseline_solution(problem: PipelineProblem) -> tuple[str, PipelineSolution] | None:
     """1F1B (or interleaved 1F1B with chunks) as the baseline, when it applies."""
     for name in ("1f1b", "interleaved-1f1b"):
         sol = build(problem, name)
         if sol is not None:
-            return name, sol.orders(problem.devices)
+            return name, sol
     return None
+
+
+def baseline_orders(problem: PipelineProblem) -> tuple[str, Orders] | None:
+    """The baseline's name and per-device op orders, when it applies."""
+    base = baseline_solution(problem)
+    return None if base is None else (base[0], base[1].orders(problem.devices))
 
 
 def make_sizes(sizes: BlockSizes | None, **overrides: int | None) -> BlockSizes:
@@ -278,18 +310,34 @@ def make_sizes(sizes: BlockSizes | None, **overrides: int | None) -> BlockSizes:
     return BlockSizes(**fields)
 
 
-def run_schedules(problem: PipelineProblem, schedules: dict[str, Orders], *,
-                  sizes: BlockSizes, device: str = "auto", iters: int = 5, warmup: int = 1,
-                  seed: int = 0, check: bool = True) -> tuple[dict[str, ScheduleMeasure], str,
-                                                              str]:
+def run_schedules(
+    problem: PipelineProblem,
+    schedules: dict[str, Orders],
+    *,
+    sizes: BlockSizes,
+    device: str = "auto",
+    iters: int = 5,
+    warmup: int = 1,
+    seed: int = 0,
+    check: bool = True,
+) -> tuple[dict[str, ScheduleMeasure], str, str]:
     """Replay several schedules in one set of processes: (measures, device, backend)."""
     from schedkit.execute.pipeline_exec import Job
 
     dev, backend = resolve_device(device, problem.devices)
-    job = Job(devices=problem.devices, microbatches=problem.microbatches,
-              device_of=problem.device_list, sizes=sizes, schedules=list(schedules.items()),
-              device=dev, backend=backend, warmup=warmup, iters=iters, seed=seed,
-              port=free_port())
+    job = Job(
+        devices=problem.devices,
+        microbatches=problem.microbatches,
+        device_of=problem.device_list,
+        sizes=sizes,
+        schedules=list(schedules.items()),
+        device=dev,
+        backend=backend,
+        warmup=warmup,
+        iters=iters,
+        seed=seed,
+        port=free_port(),
+    )
     per_rank = spawn(job)
     ref = reference_grads(problem, sizes, seed) if check else None
     out = {}
@@ -303,16 +351,50 @@ def run_schedules(problem: PipelineProblem, schedules: dict[str, Orders], *,
     return out, dev, backend
 
 
-def replay_pipeline(problem: PipelineProblem, solution: PipelineSolution, *,
-                    device: str = "auto", iters: int = 5, warmup: int = 1,
-                    baseline: bool = True, check: bool = True, seed: int = 0,
-                    sizes: BlockSizes | None = None, hidden: int | None = None,
-                    seq: int | None = None, batch: int | None = None,
-                    layers: int | None = None, heads: int | None = None,
-                    others: dict[str, PipelineSolution] | None = None) -> PipelineReplayResult:
+RUNTIMES = ("schedkit", "torch")
+
+
+def replay_pipeline(
+    problem: PipelineProblem,
+    solution: PipelineSolution,
+    *,
+    device: str = "auto",
+    iters: int = 5,
+    warmup: int = 1,
+    baseline: bool = True,
+    check: bool = True,
+    seed: int = 0,
+    sizes: BlockSizes | None = None,
+    hidden: int | None = None,
+    seq: int | None = None,
+    batch: int | None = None,
+    layers: int | None = None,
+    heads: int | None = None,
+    others: dict[str, PipelineSolution] | None = None,
+    runtime: str = "schedkit",
+) -> PipelineReplayResult | TorchRuntimeResult:
     """Run `solution` for real on `problem.devices` processes (with 1F1B as the baseline and
-    any `others`), and compare measured, predicted and re-simulated times and gradients."""
+    any `others`), and compare measured, predicted and re-simulated times and gradients.
+    `runtime="torch"` runs the exported CSV through torch.distributed.pipelining's own
+    runtime instead (`schedkit.execute.torch_runtime`: wall times and gradients only)."""
+    if runtime not in RUNTIMES:
+        raise BackendUnavailable(f"unknown runtime {runtime!r}: schedkit or torch")
     size = make_sizes(sizes, hidden=hidden, seq=seq, batch=batch, layers=layers, heads=heads)
+    if runtime == "torch":
+        from schedkit.execute.torch_runtime import replay_torch_runtime
+
+        return replay_torch_runtime(
+            problem,
+            solution,
+            sizes=size,
+            device=device,
+            iters=iters,
+            warmup=warmup,
+            baseline=baseline,
+            check=check,
+            seed=seed,
+            others=others,
+        )
     name = solution.name or "schedule"
     schedules = {name: solution.orders(problem.devices)}
     for other, sol in (others or {}).items():
@@ -320,10 +402,26 @@ def replay_pipeline(problem: PipelineProblem, solution: PipelineSolution, *,
     base = baseline_orders(problem) if baseline else None
     if base is not None and base[0] not in schedules:
         schedules[base[0]] = base[1]
-    measures, dev, backend = run_schedules(problem, schedules, sizes=size, device=device,
-                                           iters=iters, warmup=warmup, seed=seed, check=check)
+    measures, dev, backend = run_schedules(
+        problem,
+        schedules,
+        sizes=size,
+        device=device,
+        iters=iters,
+        warmup=warmup,
+        seed=seed,
+        check=check,
+    )
     return PipelineReplayResult(
-        schedule=name, baseline=None if base is None else base[0],
-        objective=problem.objective, device=dev, backend=backend, devices=problem.devices,
-        microbatches=problem.microbatches, stages=problem.stages, sizes=size.to_dict(),
-        iters=iters, measures=measures)
+        schedule=name,
+        baseline=None if base is None else base[0],
+        objective=problem.objective,
+        device=dev,
+        backend=backend,
+        devices=problem.devices,
+        microbatches=problem.microbatches,
+        stages=problem.stages,
+        sizes=size.to_dict(),
+        iters=iters,
+        measures=measures,
+    )

@@ -104,13 +104,20 @@ def tag_of(msg: Msg, stages: int, microbatches: int) -> int:
 class RankRunner:
     """Runs one rank's op order for one iteration at a time."""
 
-    def __init__(self, rank: int, job: Job, orders: list[list[OpKey]],
-                 modules: dict[int, nn.Module], inputs: dict[int, torch.Tensor],
-                 device: torch.device) -> None:
+    def __init__(
+        self,
+        rank: int,
+        job: Job,
+        orders: list[list[OpKey]],
+        modules: dict[int, nn.Module],
+        inputs: dict[int, torch.Tensor],
+        device: torch.device,
+    ) -> None:
         self.rank, self.job, self.order = rank, job, orders[rank]
         self.modules, self.inputs, self.device = modules, inputs, device
         self.sync: Callable[[], None] = (
-            torch.cuda.synchronize if device.type == "cuda" else (lambda: None))
+            torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        )
         shape = (job.sizes.batch, job.sizes.seq, job.sizes.hidden)
         self.shape = shape
         # messages from each other rank to this one, in that rank's send order
@@ -118,8 +125,12 @@ class RankRunner:
         for src, row in enumerate(orders):
             if src == rank:
                 continue
-            msgs = [m for op in row if (m := produced(op, job.stages)) is not None
-                    and receiver_of(m, job.device_of) == rank]
+            msgs = [
+                m
+                for op in row
+                if (m := produced(op, job.stages)) is not None
+                and receiver_of(m, job.device_of) == rank
+            ]
             if msgs:
                 self.incoming[src] = msgs
 
@@ -221,13 +232,22 @@ class RankRunner:
                 p.grad += g
 
 
-def worker(rank: int, job: Job, queue: Any) -> None:
-    """Entry point of one spawned rank: run every schedule, put (rank, results) on `queue`."""
+def rank_device(device: str, rank: int) -> torch.device:
+    """The torch device of `rank`: its own GPU on CUDA (made current), else the CPU."""
+    if device == "cuda":
+        torch.cuda.set_device(rank)
+        return torch.device("cuda", rank)
+    return torch.device("cpu")
+
+
+def serve(rank: int, job: Any, queue: Any, run: Callable[[int, Any], Any]) -> None:
+    """Join the process group of `job` (its `port`, `backend`, `devices` ranks), put
+    (rank, run(rank, job), None) on `queue`, or (rank, None, error) if it raises."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(job.port))
     torch.set_num_threads(1)
     try:
         dist.init_process_group(job.backend, rank=rank, world_size=job.devices)
-        results = run_rank(rank, job)
+        results = run(rank, job)
         queue.put((rank, results, None))
     except Exception as exc:  # report it to the driver instead of hanging it
         queue.put((rank, None, f"{type(exc).__name__}: {exc}"))
@@ -237,20 +257,26 @@ def worker(rank: int, job: Job, queue: Any) -> None:
             dist.destroy_process_group()
 
 
+def worker(rank: int, job: Job, queue: Any) -> None:
+    """Entry point of one spawned rank: run every schedule, put (rank, results) on `queue`."""
+    serve(rank, job, queue, run_rank)
+
+
 def run_rank(rank: int, job: Job) -> dict[str, RankResult]:
     """Build this rank's stages and inputs, then run every schedule warm-up + iters times,
     the schedules taking turns within each iteration."""
-    if job.device == "cuda":
-        torch.cuda.set_device(rank)
-        device = torch.device("cuda", rank)
-    else:
-        device = torch.device("cpu")
+    device = rank_device(job.device, rank)
     stages = [s for s, d in enumerate(job.device_of) if d == rank]
     modules = {s: blocks.make_stage(s, job.sizes, job.seed).to(device) for s in stages}
-    inputs = ({j: blocks.make_input(j, job.sizes, job.seed).to(device)
-               for j in range(job.microbatches)} if 0 in stages else {})
-    runners = {name: RankRunner(rank, job, orders, modules, inputs, device)
-               for name, orders in job.schedules}
+    inputs = (
+        {j: blocks.make_input(j, job.sizes, job.seed).to(device) for j in range(job.microbatches)}
+        if 0 in stages
+        else {}
+    )
+    runners = {
+        name: RankRunner(rank, job, orders, modules, inputs, device)
+        for name, orders in job.schedules
+    }
     out = {name: RankResult() for name in runners}
     for it in range(job.warmup + job.iters):  # schedules interleaved: load drift hits all
         for name, runner in runners.items():
@@ -261,7 +287,11 @@ def run_rank(rank: int, job: Job) -> dict[str, RankResult]:
                 res.iterations.append(records)
                 res.starts.append(start)
                 res.ends.append(end)
-            res_grads = {f"{s}.{n}": p.grad.detach().cpu().numpy() for s in stages
-                         for n, p in modules[s].named_parameters() if p.grad is not None}
+            res_grads = {
+                f"{s}.{n}": p.grad.detach().cpu().numpy()
+                for s in stages
+                for n, p in modules[s].named_parameters()
+                if p.grad is not None
+            }
             out[name].grads = res_grads
     return out

@@ -26,8 +26,9 @@ def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
     return 1e3 * (time.perf_counter() - t)
 
 
-def _one_round(module: Any, x: Any, grad: Any, last: bool, microbatches: int,
-               sync: Callable[[], None]) -> dict[str, float]:
+def _one_round(
+    module: Any, x: Any, grad: Any, last: bool, microbatches: int, sync: Callable[[], None]
+) -> dict[str, float]:
     """One timing of F, B, W (split, as the replay runs them) and of a fused BW."""
     from schedkit.execute import blocks
 
@@ -53,9 +54,15 @@ def _one_round(module: Any, x: Any, grad: Any, last: bool, microbatches: int,
     return row
 
 
-def profile_stage(module: Any, sizes: BlockSizes, last: bool, microbatches: int,
-                  iters: int = 5, warmup: int = 2, device: str = "cpu"
-                  ) -> dict[str, list[float]]:
+def profile_stage(
+    module: Any,
+    sizes: BlockSizes,
+    last: bool,
+    microbatches: int,
+    iters: int = 5,
+    warmup: int = 2,
+    device: str = "cpu",
+) -> dict[str, list[float]]:
     """Samples (ms) of F, B, W and fused BW of one stage module on one microbatch."""
     torch = require_torch()
     from schedkit.execute import blocks
@@ -72,14 +79,27 @@ def profile_stage(module: Any, sizes: BlockSizes, last: bool, microbatches: int,
     return times
 
 
-def profile_pipeline(devices: int, microbatches: int, *, chunks: int = 1,
-                     stage_placement: str = "loop", sizes: BlockSizes | None = None,
-                     hidden: int | None = None, seq: int | None = None,
-                     batch: int | None = None, layers: int | None = None,
-                     heads: int | None = None, modules: Sequence[Any] | None = None, iters: int = 5,
-                     device: str = "cpu", comm: float = 0.0,
-                     memory_limit: float | None = None, objective: str = "span",
-                     name: str | None = None, threads: int | None = 1) -> PipelineProblem:
+def profile_pipeline(
+    devices: int,
+    microbatches: int,
+    *,
+    chunks: int = 1,
+    stage_placement: str = "loop",
+    sizes: BlockSizes | None = None,
+    hidden: int | None = None,
+    seq: int | None = None,
+    batch: int | None = None,
+    layers: int | None = None,
+    heads: int | None = None,
+    modules: Sequence[Any] | None = None,
+    iters: int = 5,
+    device: str = "cpu",
+    comm: float = 0.0,
+    memory_limit: float | None = None,
+    objective: str = "span",
+    name: str | None = None,
+    threads: int | None = 1,
+) -> PipelineProblem:
     """A pipeline instance whose per-stage F, B, W times (ms, rounded to 0.01) are measured
     on this machine; memory per microbatch is F 1, B -0.5, W -0.5 with `memory_limit`.
     The built-in blocks are identical, so their samples are pooled over stages (one time per
@@ -100,10 +120,14 @@ def profile_pipeline(devices: int, microbatches: int, *, chunks: int = 1,
         rows = []
         for s in range(stages):
             mod = modules[s] if modules is not None else blocks.make_stage(s, size)
-            rows.append(profile_stage(mod.to(device), size, s == stages - 1, microbatches,
-                                      iters=iters, device=device))
+            rows.append(
+                profile_stage(
+                    mod.to(device), size, s == stages - 1, microbatches, iters=iters, device=device
+                )
+            )
     finally:
         torch.set_num_threads(old_threads)
+
     def ms(samples: list[float]) -> float:
         return max(0.01, round(statistics.median(samples), 2))
 
@@ -114,11 +138,15 @@ def profile_pipeline(devices: int, microbatches: int, *, chunks: int = 1,
         times = {k: tuple(ms(r[k]) for r in rows) for k in ("F", "B", "W")}
     return PipelineProblem(
         name=name or f"profiled-p{devices}-m{microbatches}-h{size.hidden}",
-        devices=devices, microbatches=microbatches, chunks=chunks,
+        devices=devices,
+        microbatches=microbatches,
+        chunks=chunks,
         stage_placement=stage_placement,
         times=times,
-        comm=comm, memory={"F": 1.0, "B": -0.5, "W": -0.5, "limit": memory_limit},
-        objective=objective)
+        comm=comm,
+        memory={"F": 1.0, "B": -0.5, "W": -0.5, "limit": memory_limit},
+        objective=objective,
+    )
 
 
 def _compact(value: float | tuple[float, ...]) -> float | list[float]:
@@ -140,8 +168,10 @@ def pipeline_yaml(problem: PipelineProblem, comment: str | None = None) -> str:
         "stage_placement": problem.stage_placement,
         "times": {k: _compact(getattr(problem.times, k)) for k in ("F", "B", "W")},
         "comm": problem.comm,
-        "memory": {**{k: _compact(getattr(problem.memory, k)) for k in ("F", "B", "W")},
-                   "limit": problem.memory.limit},
+        "memory": {
+            **{k: _compact(getattr(problem.memory, k)) for k in ("F", "B", "W")},
+            "limit": problem.memory.limit,
+        },
         "objective": problem.objective,
     }
     if problem.resolution is not None:

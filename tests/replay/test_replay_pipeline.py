@@ -100,8 +100,9 @@ def test_v_placement_with_local_handoff() -> None:
 @pytest.mark.slow
 def test_four_devices_zb_h2_gradients() -> None:
     pb = problem(4, 4)
-    res = replay_pipeline(pb, ref(pb, "zb-h2"), device="cpu", iters=1, warmup=0,
-                          baseline=False, **TINY)
+    res = replay_pipeline(
+        pb, ref(pb, "zb-h2"), device="cpu", iters=1, warmup=0, baseline=False, **TINY
+    )
     assert res.grads_ok
 
 

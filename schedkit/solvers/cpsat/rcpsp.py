@@ -23,6 +23,7 @@ from schedkit.solvers.cpsat.common import make_solver, solver_stats
 from schedkit.solvers.heuristics.rcpsp import exact_start
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
+
 def downtime_pieces(res: Resource) -> list[tuple[int, int, int]]:
     """Disjoint (start, end, missing capacity) pieces of a resource's downtime profile."""
     points = sorted({w.start for w in res.downtime} | {w.end for w in res.downtime})
@@ -78,7 +79,7 @@ def solve(
     if start.done is not None:
         return start.done
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
-    model, starts, makespan = build_model(problem, horizon, min(lb, horizon), incumbent)
+    model, starts, _ = build_model(problem, horizon, min(lb, horizon), incumbent)
     solver = make_solver(options)
     code = solver.solve(model)
     stats: dict[str, Any] = {"horizon": horizon, **solver_stats(solver, code)}
