@@ -2,7 +2,8 @@
 
 Per layer: node-local units (groups, or single experts when inter-node traffic counts) are
 assigned to nodes first (`placement_nodes`), then each node (or the whole cluster) is
-balanced by `placement_core.solve_flat`. With co-activation, layers are swept again with both
+balanced by `placement_core.solve_flat`; `group_local: primary` has its own node-then-GPU
+search (`placement_primary`). With co-activation, layers are swept again with both
 neighbours fixed. Re-planning compares a fresh plan (GPUs matched to the previous placement,
 kept replicas in their slots) with a local search from the previous placement under the move
 budget. Backend `eplb` is the plain greedy baseline.
@@ -17,14 +18,10 @@ from scipy.optimize import linear_sum_assignment, linprog
 
 from schedkit.models.placement.bounds import layer_bounds
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
-from schedkit.solvers.heuristics.placement_core import (
-    LocalSearch,
-    solve_flat,
-    solve_primary,
-    value,
-)
+from schedkit.solvers.heuristics.placement_core import LocalSearch, solve_flat, value
 from schedkit.solvers.heuristics.placement_eplb import eplb_layer
 from schedkit.solvers.heuristics.placement_nodes import NodeModel, assign_nodes
+from schedkit.solvers.heuristics.placement_primary import solve_primary
 from schedkit.solvers.heuristics.placement_traffic import traffic_pass
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
