@@ -20,6 +20,8 @@ import platform
 import time
 from pathlib import Path
 
+from replay_common import md_table
+
 import schedkit
 from schedkit.execute import BlockSizes, profile_pipeline, write_pipeline_yaml
 from schedkit.execute.pipeline import ScheduleMeasure, run_schedules
@@ -44,39 +46,66 @@ def schedules(problem: PipelineProblem, time_limit: float) -> dict[str, Pipeline
     return out
 
 
+TABLE = [
+    "schedule",
+    "predicted makespan (ms)",
+    "predicted speedup",
+    "measured makespan (ms)",
+    "measured speedup",
+    "re-simulated (ms)",
+    "re-sim error",
+    "wall (ms)",
+    "grad max diff",
+]
+TORCH_TABLE = [
+    "schedule",
+    "schedkit executor wall (ms)",
+    "torch runtime wall (ms)",
+    "torch / schedkit",
+    "torch measured speedup",
+    "torch grad max diff",
+]
+
+
 def table(problem: PipelineProblem, ms: dict[str, ScheduleMeasure]) -> list[str]:
+    """Predicted, measured and re-simulated makespans of schedkit's executor (ms)."""
     base = ms["1f1b"]
-    rows = [
-        "| schedule | predicted makespan (ms) | predicted speedup | measured makespan (ms) "
-        "| measured speedup | re-simulated (ms) | re-sim error | wall (ms) | grad max diff |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in ms.items():
-        rows.append(
-            f"| {name} | {m.predicted_makespan:.1f} "
-            f"| {base.predicted_makespan / m.predicted_makespan:.3f} "
-            f"| {m.measured_makespan:.1f} | {base.measured_makespan / m.measured_makespan:.3f} "
-            f"| {m.resimulated_makespan:.1f} | {m.resim_error:.1%} | {m.measured_wall:.1f} "
-            f"| {m.grad_max_abs_diff:.1e} |"
-        )
-    return rows
+    return md_table(
+        TABLE,
+        (
+            [
+                name,
+                f"{m.predicted_makespan:.1f}",
+                f"{base.predicted_makespan / m.predicted_makespan:.3f}",
+                f"{m.measured_makespan:.1f}",
+                f"{base.measured_makespan / m.measured_makespan:.3f}",
+                f"{m.resimulated_makespan:.1f}",
+                f"{m.resim_error:.1%}",
+                f"{m.measured_wall:.1f}",
+                f"{m.grad_max_abs_diff:.1e}",
+            ]
+            for name, m in ms.items()
+        ),
+    )
 
 
 def torch_table(ms: dict[str, ScheduleMeasure], tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
     """Iteration wall times of schedkit's executor and torch's runtime, schedule by schedule."""
     base = tm["1f1b"]
-    rows = [
-        "| schedule | schedkit executor wall (ms) | torch runtime wall (ms) | torch / schedkit "
-        "| torch measured speedup | torch grad max diff |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, t in tm.items():
-        own = ms[name].measured_wall
-        rows.append(
-            f"| {name} | {own:.1f} | {t.measured_wall:.1f} | {t.measured_wall / own:.3f} "
-            f"| {base.measured_wall / t.measured_wall:.3f} | {t.grad_max_abs_diff:.1e} |"
-        )
-    return rows
+    return md_table(
+        TORCH_TABLE,
+        (
+            [
+                name,
+                f"{ms[name].measured_wall:.1f}",
+                f"{t.measured_wall:.1f}",
+                f"{t.measured_wall / ms[name].measured_wall:.3f}",
+                f"{base.measured_wall / t.measured_wall:.3f}",
+                f"{t.grad_max_abs_diff:.1e}",
+            ]
+            for name, t in tm.items()
+        ),
+    )
 
 
 def torch_section(

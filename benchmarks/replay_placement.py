@@ -16,8 +16,15 @@ import os
 import time
 from pathlib import Path
 
+from replay_common import md_table
+
 import schedkit
-from schedkit.execute.placement import PlacementReplayResult, exchange_ms, replay_placement
+from schedkit.execute.placement import (
+    PlacementMeasure,
+    PlacementReplayResult,
+    exchange_ms,
+    replay_placement,
+)
 from schedkit.generate.placement import expert_loads
 from schedkit.models.placement import PlacementProblem, PlacementSolution
 
@@ -46,34 +53,56 @@ def instances() -> list[tuple[str, PlacementProblem, float]]:
     ]
 
 
+EXCHANGE_TABLE = [
+    "placement",
+    "dispatch (ms, slowest GPU summed over layers)",
+    "combine (ms)",
+    "bytes crossing GPUs",
+    "output max abs diff",
+]
+TABLE = [
+    "placement",
+    "predicted max/mean",
+    "measured max/mean",
+    "slowest-GPU time summed over layers (ms)",
+    "tokens crossing GPUs",
+    "tokens crossing nodes",
+]
+
+
+def exchange_row(m: PlacementMeasure) -> list[str]:
+    """One placement's all-to-all figures (a one-process-per-GPU run)."""
+    assert m.dispatch_ms is not None and m.combine_ms is not None
+    return [
+        m.name,
+        f"{exchange_ms(m.dispatch_ms):.1f}",
+        f"{exchange_ms(m.combine_ms):.1f}",
+        f"{m.bytes_moved}",
+        f"{m.output_max_abs_diff:.1e}",
+    ]
+
+
 def exchange_table(res: PlacementReplayResult) -> list[str]:
     """The all-to-all figures of a one-process-per-GPU run."""
-    rows = [
-        "| placement | dispatch (ms, slowest GPU summed over layers) | combine (ms) "
-        "| bytes crossing GPUs | output max abs diff |",
-        "|---|---|---|---|---|",
-    ]
-    for m in res.measures.values():
-        assert m.dispatch_ms is not None and m.combine_ms is not None
-        rows.append(
-            f"| {m.name} | {exchange_ms(m.dispatch_ms):.1f} | {exchange_ms(m.combine_ms):.1f} "
-            f"| {m.bytes_moved} | {m.output_max_abs_diff:.1e} |"
-        )
-    return rows
+    return md_table(EXCHANGE_TABLE, (exchange_row(m) for m in res.measures.values()))
 
 
 def table(res: PlacementReplayResult) -> list[str]:
-    rows = [
-        "| placement | predicted max/mean | measured max/mean | slowest-GPU time summed "
-        "over layers (ms) | tokens crossing GPUs | tokens crossing nodes |",
-        "|---|---|---|---|---|---|",
-    ]
-    for m in res.measures.values():
-        rows.append(
-            f"| {m.name} | {m.predicted_ratio:.3f} | {m.measured_ratio:.3f} "
-            f"| {m.measured_max_ms:.1f} | {m.gpu_tokens_moved} | {m.node_tokens_moved} |"
-        )
-    return rows
+    """Predicted and measured balance and the tokens that cross GPUs and nodes."""
+    return md_table(
+        TABLE,
+        (
+            [
+                m.name,
+                f"{m.predicted_ratio:.3f}",
+                f"{m.measured_ratio:.3f}",
+                f"{m.measured_max_ms:.1f}",
+                f"{m.gpu_tokens_moved}",
+                f"{m.node_tokens_moved}",
+            ]
+            for m in res.measures.values()
+        ),
+    )
 
 
 def main() -> None:

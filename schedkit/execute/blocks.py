@@ -13,7 +13,7 @@ submodule, which only runs the weight half of its backward. A fused BW does both
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -151,3 +151,21 @@ class ExpertFFN(nn.Module):
     def forward(self, tokens: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """One token matrix (n_slot, hidden) per slot in, one out: one real matmul pair each."""
         return [nn.functional.gelu(x @ self.w1[i]) @ self.w2[i] for i, x in enumerate(tokens)]
+
+
+def zero_grads(modules: Iterable[nn.Module]) -> None:
+    """Drop every parameter gradient of `modules` (the next backward starts from None)."""
+    for module in modules:
+        for p in module.parameters():
+            p.grad = None
+
+
+def stage_grads(stages: Iterable[tuple[int, nn.Module]]) -> dict[str, Any]:
+    """Every parameter gradient of (stage, module) pairs as `{stage}.{name}` -> numpy array
+    (on the CPU, so that it crosses process boundaries without torch's shared memory)."""
+    return {
+        f"{s}.{n}": p.grad.detach().cpu().numpy()
+        for s, module in stages
+        for n, p in module.named_parameters()
+        if p.grad is not None
+    }

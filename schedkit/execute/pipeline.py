@@ -11,23 +11,37 @@ timed iterations.
 
 `replay_pipeline(..., runtime="torch")` runs the exported CSV through torch.distributed.
 pipelining's own runtime instead (`schedkit.execute.torch_runtime`): same model, same
-reference gradients, iteration wall times only.
+reference gradients, iteration wall times only. Both runtimes go through the same driver
+(`Runtime`, `run_runtime`, `replay_runtime`) and share the result's fields and reporting
+(`PipelineResultBase`).
 
 This module imports torch only inside functions.
 """
 
 from __future__ import annotations
 
-import socket
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    Required,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    cast,
+)
 
 import numpy as np
 
 from schedkit.errors import BackendUnavailable
 from schedkit.execute import BlockSizes, require_torch
+from schedkit.execute.common import free_port, resolve_device, spawn
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
 from schedkit.models.pipeline.simulate import simulate, spans
@@ -39,6 +53,41 @@ Orders = list[list[OpKey]]
 GRAD_TOL = 1e-5
 WAIT_EPS = 5e-5
 """An op whose start is this much (s) after its rank's previous op waited for its input."""
+
+
+class Measured(Protocol):
+    """What a pipeline result needs of one schedule's measure."""
+
+    name: str
+    grad_max_abs_diff: float | None
+
+    def metric(self, objective: str, which: str) -> float: ...
+
+    def figures(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+M = TypeVar("M", bound=Measured)
+S = TypeVar("S")
+R = TypeVar("R", bound="PipelineResultBase[Any]")
+
+
+def predicted(problem: PipelineProblem, orders: Orders) -> dict[str, float]:
+    """The predicted makespan and span of a schedule (the instance's units)."""
+    plan = simulate(problem, orders)
+    return {
+        "predicted_makespan": plan.makespan,
+        "predicted_span": max(spans(problem, plan.start, plan.end)),
+    }
+
+
+def iteration_walls(per_rank: list[Any]) -> list[float]:
+    """Per timed iteration, first rank start to last rank done (s)."""
+    return [
+        max(r.ends[i] for r in per_rank) - min(r.starts[i] for r in per_rank)
+        for i in range(len(per_rank[0].starts))
+    ]
 
 
 @dataclass
@@ -69,10 +118,25 @@ class ScheduleMeasure:
         """|re-simulated - measured| / measured makespan."""
         return abs(self.resimulated_makespan - self.measured_makespan) / self.measured_makespan
 
+    def figures(self) -> str:
+        """The measured and re-simulated makespans, for `summary`."""
+        return (
+            f" | measured makespan {self.measured_makespan:.1f} ms (wall {self.measured_wall:.1f})"
+            f" | re-simulated {self.resimulated_makespan:.1f} ms ({self.resim_error:.1%} off)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "resim_error": self.resim_error}
+
 
 @dataclass
-class PipelineReplayResult:
-    """A schedule and its baseline replayed on `devices` processes."""
+class PipelineResultBase(Generic[M]):
+    """A schedule and its baseline replayed on `devices` processes by one runtime."""
+
+    VIA: ClassVar[str] = ""
+    """Names the runtime in the summary's title (empty: schedkit's executor)."""
+    MEASURED: ClassVar[str] = "measured"
+    """What the summary calls the measured speedup."""
 
     schedule: str
     baseline: str | None
@@ -84,7 +148,7 @@ class PipelineReplayResult:
     stages: int
     sizes: dict[str, int]
     iters: int
-    measures: dict[str, ScheduleMeasure]
+    measures: dict[str, M]
     runtime: str = "schedkit"
 
     def speedup(self, which: str = "measured", name: str | None = None) -> float | None:
@@ -103,92 +167,40 @@ class PipelineReplayResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "measures"}
-        out["measures"] = {
-            k: {**m.__dict__, "resim_error": m.resim_error} for k, m in self.measures.items()
-        }
+        out["measures"] = {k: m.to_dict() for k, m in self.measures.items()}
         out["speedup_measured"] = self.speedup("measured")
         out["speedup_predicted"] = self.speedup("predicted")
         out["grads_ok"] = self.grads_ok
         return out
 
+    def line(self, m: M) -> str:
+        """One schedule's summary line."""
+        pred = m.metric(self.objective, "predicted")
+        diff = m.grad_max_abs_diff if m.grad_max_abs_diff is not None else "-"
+        return (
+            f"  {m.name:>12}: predicted {self.objective} {pred:.4g}{m.figures()}"
+            f" | grad diff {diff}"
+        )
+
     def summary(self) -> str:
         lines = [
-            f"pipeline replay: {self.devices} {self.device} processes ({self.backend}), "
-            f"m={self.microbatches}, {self.iters} iterations, sizes {self.sizes}"
+            f"pipeline replay{self.VIA}: {self.devices} {self.device} processes "
+            f"({self.backend}), m={self.microbatches}, {self.iters} iterations, "
+            f"sizes {self.sizes}",
+            *(self.line(m) for m in self.measures.values()),
         ]
-        for m in self.measures.values():
-            pred = m.metric(self.objective, "predicted")
-            lines.append(
-                f"  {m.name:>12}: predicted {self.objective} {pred:.4g}"
-                f" | measured makespan {m.measured_makespan:.1f} ms (wall {m.measured_wall:.1f})"
-                f" | re-simulated {m.resimulated_makespan:.1f} ms ({m.resim_error:.1%} off)"
-                f" | grad diff {m.grad_max_abs_diff if m.grad_max_abs_diff is not None else '-'}"
-            )
         if self.baseline is not None:
             lines.append(
-                f"  speedup over {self.baseline}: measured "
+                f"  speedup over {self.baseline}: {self.MEASURED} "
                 f"{self.speedup('measured'):.3f}, predicted "
                 f"{self.speedup('predicted'):.3f}"
             )
         return "\n".join(lines)
 
 
-def resolve_device(device: str, devices: int) -> tuple[str, str]:
-    """(device, backend): `auto` takes CUDA when it has a GPU per device, else the CPU."""
-    torch = require_torch()
-    if device not in ("auto", "cpu", "cuda"):
-        raise BackendUnavailable(f"unknown device {device!r}: auto, cpu or cuda")
-    has_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= devices
-    if device == "cuda" and not has_cuda:
-        raise BackendUnavailable(
-            f"--device cuda needs {devices} CUDA GPUs, found "
-            f"{torch.cuda.device_count() if torch.cuda.is_available() else 0}"
-        )
-    if device == "cuda" or (device == "auto" and has_cuda):
-        return "cuda", "nccl"
-    return "cpu", "gloo"
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def spawn(job: Any, target: Any = None, timeout: float = 600.0) -> list[Any]:
-    """Run `target(rank, job, queue)` (default `pipeline_exec.worker`) on `job.devices`
-    spawned processes; their results by rank. The first rank that fails stops the run."""
-    torch = require_torch()
-    if target is None:
-        from schedkit.execute import pipeline_exec
-
-        target = pipeline_exec.worker
-    ctx = torch.multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [
-        ctx.Process(target=target, args=(r, job, queue), daemon=True) for r in range(job.devices)
-    ]
-    for p in procs:
-        p.start()
-    results: list[Any] = [None] * job.devices
-    errors = []
-    try:
-        for _ in procs:
-            rank, res, error = queue.get(timeout=timeout)
-            results[rank] = res
-            if error:
-                errors.append(f"rank {rank}: {error}")
-                break
-    finally:
-        for p in procs:
-            p.join(timeout=5 if not errors else 0.5)
-            if p.is_alive():
-                p.kill()
-    if errors:
-        raise RuntimeError("replay failed: " + "; ".join(errors))
-    return results
+@dataclass
+class PipelineReplayResult(PipelineResultBase[ScheduleMeasure]):
+    """A schedule and its baseline replayed by schedkit's executor on `devices` processes."""
 
 
 def _producer(op: OpKey, stages: int, fused: set[OpKey]) -> OpKey | None:
@@ -223,39 +235,53 @@ def _comm_samples(
     return out
 
 
+@dataclass
+class OpSamples:
+    """Every timed iteration's makespan and span (s), per (kind, stage) every op's duration
+    (s), and the cross-device latencies (s) of one schedule over all ranks."""
+
+    makespans: list[float] = field(default_factory=list)
+    spans: list[float] = field(default_factory=list)
+    durations: dict[tuple[str, int], list[float]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    comm: list[float] = field(default_factory=list)
+
+
+def op_samples(problem: PipelineProblem, per_rank: list[Any]) -> OpSamples:
+    """The op records of every rank, iteration by iteration, as `OpSamples`."""
+    out = OpSamples()
+    for i in range(len(per_rank[0].iterations)):
+        ranks = [r.iterations[i] for r in per_rank]
+        t0 = min(rec[3] for recs in ranks for rec in recs)
+        out.makespans.append(max(rec[4] for recs in ranks for rec in recs) - t0)
+        out.spans.append(max(recs[-1][4] - recs[0][3] for recs in ranks if recs))
+        for recs in ranks:
+            for k, s, _, a, b in recs:
+                out.durations[(k, s)].append(b - a)
+        out.comm += _comm_samples(problem, ranks)
+    return out
+
+
 def measure(
     problem: PipelineProblem, name: str, orders: Orders, per_rank: list[Any]
 ) -> ScheduleMeasure:
     """Predicted, measured and re-simulated figures of one schedule from every rank's result."""
-    iters = len(per_rank[0].iterations)
-    makespans, spans_, walls, comm = [], [], [], []
-    durs: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for i in range(iters):
-        ranks = [r.iterations[i] for r in per_rank]
-        t0 = min(rec[3] for recs in ranks for rec in recs)
-        makespans.append(max(rec[4] for recs in ranks for rec in recs) - t0)
-        spans_.append(max(recs[-1][4] - recs[0][3] for recs in ranks if recs))
-        walls.append(max(r.ends[i] for r in per_rank) - min(r.starts[i] for r in per_rank))
-        for recs in ranks:
-            for k, s, _, a, b in recs:
-                durs[(k, s)].append(b - a)
-        comm += _comm_samples(problem, ranks)
-    op_ms = {k: 1e3 * statistics.fmean(v) for k, v in durs.items()}
-    comm_ms = 1e3 * statistics.median(comm) if comm else 0.0
+    samples = op_samples(problem, per_rank)
+    op_ms = {k: 1e3 * statistics.fmean(v) for k, v in samples.durations.items()}
+    comm_ms = 1e3 * statistics.median(samples.comm) if samples.comm else 0.0
     resim = simulate(problem, orders, lambda op: op_ms[(op[0], op[1])], comm=comm_ms)
-    plan = simulate(problem, orders)
     return ScheduleMeasure(
         name=name,
-        predicted_makespan=plan.makespan,
-        predicted_span=max(spans(problem, plan.start, plan.end)),
-        measured_makespan=1e3 * statistics.median(makespans),
-        measured_span=1e3 * statistics.median(spans_),
-        measured_wall=1e3 * statistics.median(walls),
+        **predicted(problem, orders),
+        measured_makespan=1e3 * statistics.median(samples.makespans),
+        measured_span=1e3 * statistics.median(samples.spans),
+        measured_wall=1e3 * statistics.median(iteration_walls(per_rank)),
         resimulated_makespan=resim.makespan,
         resimulated_span=max(spans(problem, resim.start, resim.end)),
         comm_ms=comm_ms,
         op_ms={f"{k}{s}": round(v, 4) for (k, s), v in sorted(op_ms.items())},
-        iterations=[round(1e3 * x, 3) for x in makespans],
+        iterations=[round(1e3 * x, 3) for x in samples.makespans],
     )
 
 
@@ -273,12 +299,7 @@ def reference_grads(
         for mod in mods:
             x = mod(x)
         blocks.loss_of(x, problem.microbatches).backward()
-    return {
-        f"{s}.{n}": p.grad.detach().numpy()
-        for s, mod in enumerate(mods)
-        for n, p in mod.named_parameters()
-        if p.grad is not None
-    }
+    return blocks.stage_grads(enumerate(mods))
 
 
 def grad_diff(ref: dict[str, np.ndarray], got: dict[str, Any]) -> float:
@@ -310,48 +331,157 @@ def make_sizes(sizes: BlockSizes | None, **overrides: int | None) -> BlockSizes:
     return BlockSizes(**fields)
 
 
-def run_schedules(
-    problem: PipelineProblem,
-    schedules: dict[str, Orders],
-    *,
-    sizes: BlockSizes,
-    device: str = "auto",
-    iters: int = 5,
-    warmup: int = 1,
-    seed: int = 0,
-    check: bool = True,
-) -> tuple[dict[str, ScheduleMeasure], str, str]:
-    """Replay several schedules in one set of processes: (measures, device, backend)."""
-    from schedkit.execute.pipeline_exec import Job
+@dataclass(frozen=True)
+class RunOptions:
+    """How the ranks run every schedule: block sizes, device (auto, cpu or cuda), `iters`
+    timed iterations after `warmup` untimed ones, the seed of weights and inputs, and whether
+    the gradients are checked against the single-process reference."""
 
-    dev, backend = resolve_device(device, problem.devices)
-    job = Job(
+    sizes: BlockSizes
+    device: str = "auto"
+    iters: int = 5
+    warmup: int = 1
+    seed: int = 0
+    check: bool = True
+
+
+class RunArgs(TypedDict, total=False):
+    """`RunOptions` as keyword arguments (`sizes` required), for `run_schedules` and
+    `torch_runtime.run_torch_runtime`."""
+
+    sizes: Required[BlockSizes]
+    device: str
+    iters: int
+    warmup: int
+    seed: int
+    check: bool
+
+
+@dataclass(frozen=True)
+class Runtime(Generic[S, M, R]):
+    """One way to run pipeline schedules, each held by the driver as an `S`: `load` imports
+    the per-rank module and returns its job class and worker, `wire` turns a schedule into
+    what the job carries to the ranks, `measure` makes one schedule's measure from its rank
+    results, `schedule_of` turns a solution into an `S`, and `result` is the result class."""
+
+    load: Callable[[], tuple[Callable[..., Any], Callable[..., None]]]
+    wire: Callable[[PipelineProblem, str, S], Any]
+    measure: Callable[[PipelineProblem, str, S, list[Any]], M]
+    schedule_of: Callable[[PipelineProblem, PipelineSolution], S]
+    result: type[R]
+
+
+def run_runtime(
+    problem: PipelineProblem,
+    schedules: dict[str, S],
+    runtime: Runtime[S, M, Any],
+    opts: RunOptions,
+) -> tuple[dict[str, M], str, str]:
+    """Run several schedules with `runtime` in one set of processes, check every schedule's
+    gradients against the single-process reference: (measures, device, backend)."""
+    job_type, worker = runtime.load()
+    wired = [(name, runtime.wire(problem, name, s)) for name, s in schedules.items()]
+    dev, backend = resolve_device(opts.device, problem.devices)
+    job = job_type(
         devices=problem.devices,
         microbatches=problem.microbatches,
         device_of=problem.device_list,
-        sizes=sizes,
-        schedules=list(schedules.items()),
+        sizes=opts.sizes,
+        schedules=wired,
         device=dev,
         backend=backend,
-        warmup=warmup,
-        iters=iters,
-        seed=seed,
+        warmup=opts.warmup,
+        iters=opts.iters,
+        seed=opts.seed,
         port=free_port(),
     )
-    per_rank = spawn(job)
-    ref = reference_grads(problem, sizes, seed) if check else None
-    out = {}
-    for name, orders in schedules.items():
-        ranks = [r[name] for r in per_rank]
-        m = measure(problem, name, orders, ranks)
-        if ref is not None:
-            got = {k: v for r in ranks for k, v in r.grads.items()}
-            m.grad_max_abs_diff = grad_diff(ref, got)
-        out[name] = m
-    return out, dev, backend
+    per_rank = spawn(job, worker)
+    ref = reference_grads(problem, opts.sizes, opts.seed) if opts.check else None
+    measures = {
+        name: checked(runtime.measure(problem, name, s, [r[name] for r in per_rank]), per_rank, ref)
+        for name, s in schedules.items()
+    }
+    return measures, dev, backend
+
+
+def checked(m: M, per_rank: list[Any], ref: dict[str, np.ndarray] | None) -> M:
+    """`m` with its gradient check against `ref` (every rank's gradients of the schedule
+    together; no check without a reference)."""
+    if ref is not None:
+        ranks = [r[m.name] for r in per_rank]
+        m.grad_max_abs_diff = grad_diff(ref, {k: v for r in ranks for k, v in r.grads.items()})
+    return m
+
+
+def _schedkit_exec() -> tuple[Callable[..., Any], Callable[..., None]]:
+    """schedkit's per-rank executor: its job class and worker."""
+    from schedkit.execute import pipeline_exec
+
+    return pipeline_exec.Job, pipeline_exec.worker
+
+
+SCHEDKIT: Runtime[Orders, ScheduleMeasure, PipelineReplayResult] = Runtime(
+    load=_schedkit_exec,
+    wire=lambda _problem, _name, orders: orders,
+    measure=measure,
+    schedule_of=lambda problem, sol: sol.orders(problem.devices),
+    result=PipelineReplayResult,
+)
+"""schedkit's own executor (`pipeline_exec`): schedules travel as per-device op orders."""
+
+
+def run_schedules(
+    problem: PipelineProblem, schedules: dict[str, Orders], **options: Unpack[RunArgs]
+) -> tuple[dict[str, ScheduleMeasure], str, str]:
+    """Replay several schedules in one set of processes: (measures, device, backend)."""
+    return run_runtime(problem, schedules, SCHEDKIT, RunOptions(**options))
+
+
+def replay_runtime(
+    problem: PipelineProblem,
+    solution: PipelineSolution,
+    runtime: Runtime[Any, Any, R],
+    opts: RunOptions,
+    *,
+    baseline: bool = True,
+    others: dict[str, PipelineSolution] | None = None,
+) -> R:
+    """Run `solution` with `runtime` (with 1F1B as the baseline when `baseline` and any
+    `others`) and gather the result."""
+    name = solution.name or "schedule"
+    sols = {name: solution, **(others or {})}
+    base = baseline_solution(problem) if baseline else None
+    if base is not None and base[0] not in sols:
+        sols[base[0]] = base[1]
+    schedules = {k: runtime.schedule_of(problem, sol) for k, sol in sols.items()}
+    measures, dev, backend = run_runtime(problem, schedules, runtime, opts)
+    return runtime.result(
+        schedule=name,
+        baseline=None if base is None else base[0],
+        objective=problem.objective,
+        device=dev,
+        backend=backend,
+        devices=problem.devices,
+        microbatches=problem.microbatches,
+        stages=problem.stages,
+        sizes=opts.sizes.to_dict(),
+        iters=opts.iters,
+        measures=measures,
+    )
 
 
 RUNTIMES = ("schedkit", "torch")
+
+
+def runtime_named(runtime: str) -> Runtime[Any, Any, Any]:
+    """The runtime called `runtime` (schedkit or torch)."""
+    if runtime not in RUNTIMES:
+        raise BackendUnavailable(f"unknown runtime {runtime!r}: schedkit or torch")
+    if runtime == "torch":
+        from schedkit.execute.torch_runtime import TORCH
+
+        return TORCH
+    return SCHEDKIT
 
 
 def replay_pipeline(
@@ -377,51 +507,8 @@ def replay_pipeline(
     any `others`), and compare measured, predicted and re-simulated times and gradients.
     `runtime="torch"` runs the exported CSV through torch.distributed.pipelining's own
     runtime instead (`schedkit.execute.torch_runtime`: wall times and gradients only)."""
-    if runtime not in RUNTIMES:
-        raise BackendUnavailable(f"unknown runtime {runtime!r}: schedkit or torch")
+    chosen = runtime_named(runtime)
     size = make_sizes(sizes, hidden=hidden, seq=seq, batch=batch, layers=layers, heads=heads)
-    if runtime == "torch":
-        from schedkit.execute.torch_runtime import replay_torch_runtime
-
-        return replay_torch_runtime(
-            problem,
-            solution,
-            sizes=size,
-            device=device,
-            iters=iters,
-            warmup=warmup,
-            baseline=baseline,
-            check=check,
-            seed=seed,
-            others=others,
-        )
-    name = solution.name or "schedule"
-    schedules = {name: solution.orders(problem.devices)}
-    for other, sol in (others or {}).items():
-        schedules[other] = sol.orders(problem.devices)
-    base = baseline_orders(problem) if baseline else None
-    if base is not None and base[0] not in schedules:
-        schedules[base[0]] = base[1]
-    measures, dev, backend = run_schedules(
-        problem,
-        schedules,
-        sizes=size,
-        device=device,
-        iters=iters,
-        warmup=warmup,
-        seed=seed,
-        check=check,
-    )
-    return PipelineReplayResult(
-        schedule=name,
-        baseline=None if base is None else base[0],
-        objective=problem.objective,
-        device=dev,
-        backend=backend,
-        devices=problem.devices,
-        microbatches=problem.microbatches,
-        stages=problem.stages,
-        sizes=size.to_dict(),
-        iters=iters,
-        measures=measures,
-    )
+    opts = RunOptions(size, device, iters, warmup, seed, check)
+    result = replay_runtime(problem, solution, chosen, opts, baseline=baseline, others=others)
+    return cast("PipelineReplayResult | TorchRuntimeResult", result)

@@ -20,30 +20,33 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from schedkit.execute import BlockSizes, blocks
+from schedkit.execute.common import device_sync
 from schedkit.models.pipeline.problem import OpKey
 
 Msg = tuple[str, int, int]
 """("act", s, j): output of F(s, j); ("grad", s, j): dL/dx of stage s for microbatch j."""
 Record = tuple[str, int, int, float, float]
 """(kind, stage, microbatch, start, end) in seconds of time.perf_counter."""
+T = TypeVar("T")
 
 
 @dataclass
-class Job:
-    """What every rank needs (picklable): the pipeline, the sizes and the schedules to run."""
+class PipelineJob(Generic[T]):
+    """What every rank needs (picklable): the pipeline, the sizes and the schedules to run,
+    each a `T` as the rank's runtime takes it."""
 
     devices: int
     microbatches: int
     device_of: tuple[int, ...]
     sizes: BlockSizes
-    schedules: list[tuple[str, list[list[OpKey]]]]
+    schedules: list[tuple[str, T]]
     device: str = "cpu"
     backend: str = "gloo"
     warmup: int = 1
@@ -57,15 +60,34 @@ class Job:
 
 
 @dataclass
-class RankResult:
-    """One rank's measurements of one schedule: per iteration its records, its start and end
-    (after its sends completed), and the parameter gradients of the last iteration (numpy, so
-    that they cross the process boundary without torch's shared memory)."""
+class Job(PipelineJob[list[list[OpKey]]]):
+    """A job of schedkit's executor: every schedule as per-device op orders."""
 
-    iterations: list[list[Record]] = field(default_factory=list)
+
+@dataclass
+class RankTimes:
+    """One rank's measurements of one schedule: per timed iteration its start and end
+    (`time.perf_counter`, seconds), and the parameter gradients of the last iteration (numpy,
+    so that they cross the process boundary without torch's shared memory)."""
+
     starts: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)
     grads: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, start: float, end: float, grads: dict[str, Any], timed: bool) -> None:
+        """Keep an iteration's start and end when it is `timed`, its gradients in any case."""
+        if timed:
+            self.starts.append(start)
+            self.ends.append(end)
+        self.grads = grads
+
+
+@dataclass
+class RankResult(RankTimes):
+    """`RankTimes` of schedkit's executor, with every timed iteration's op records (after its
+    sends completed)."""
+
+    iterations: list[list[Record]] = field(default_factory=list)
 
 
 def sender_of(msg: Msg, device_of: tuple[int, ...]) -> int:
@@ -115,9 +137,8 @@ class RankRunner:
     ) -> None:
         self.rank, self.job, self.order = rank, job, orders[rank]
         self.modules, self.inputs, self.device = modules, inputs, device
-        self.sync: Callable[[], None] = (
-            torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-        )
+        self.sync = device_sync(device)
+        self.result = RankResult()
         shape = (job.sizes.batch, job.sizes.seq, job.sizes.hidden)
         self.shape = shape
         # messages from each other rank to this one, in that rank's send order
@@ -145,10 +166,15 @@ class RankRunner:
         self.sync()
         return records, start, time.perf_counter()
 
+    def turn(self, timed: bool) -> None:
+        """One iteration, kept in `result` (its records and times when `timed`)."""
+        records, start, end = self.run()
+        if timed:
+            self.result.iterations.append(records)
+        self.result.record(start, end, blocks.stage_grads(self.modules.items()), timed)
+
     def _reset(self) -> None:
-        for module in self.modules.values():
-            for p in module.parameters():
-                p.grad = None
+        blocks.zero_grads(self.modules.values())
         self.sends: list[Any] = []
         self.local: dict[Msg, torch.Tensor] = {}
         self.posted: dict[Msg, tuple[Any, torch.Tensor]] = {}
@@ -257,6 +283,15 @@ def serve(rank: int, job: Any, queue: Any, run: Callable[[int, Any], Any]) -> No
             dist.destroy_process_group()
 
 
+def take_turns(job: PipelineJob[Any], turns: list[Callable[[bool], None]]) -> None:
+    """`warmup` + `iters` rounds in which every schedule runs one iteration after a barrier,
+    `turn(timed)`: the schedules interleaved, so that load drift hits them all."""
+    for it in range(job.warmup + job.iters):
+        for turn in turns:
+            dist.barrier()
+            turn(it >= job.warmup)
+
+
 def worker(rank: int, job: Job, queue: Any) -> None:
     """Entry point of one spawned rank: run every schedule, put (rank, results) on `queue`."""
     serve(rank, job, queue, run_rank)
@@ -277,21 +312,5 @@ def run_rank(rank: int, job: Job) -> dict[str, RankResult]:
         name: RankRunner(rank, job, orders, modules, inputs, device)
         for name, orders in job.schedules
     }
-    out = {name: RankResult() for name in runners}
-    for it in range(job.warmup + job.iters):  # schedules interleaved: load drift hits all
-        for name, runner in runners.items():
-            dist.barrier()
-            records, start, end = runner.run()
-            if it >= job.warmup:
-                res = out[name]
-                res.iterations.append(records)
-                res.starts.append(start)
-                res.ends.append(end)
-            res_grads = {
-                f"{s}.{n}": p.grad.detach().cpu().numpy()
-                for s in stages
-                for n, p in modules[s].named_parameters()
-                if p.grad is not None
-            }
-            out[name].grads = res_grads
-    return out
+    take_turns(job, [runner.turn for runner in runners.values()])
+    return {name: runner.result for name, runner in runners.items()}

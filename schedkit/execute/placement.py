@@ -23,12 +23,22 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from schedkit.errors import BackendUnavailable
 from schedkit.execute import require_torch
+from schedkit.execute.common import (
+    backend_of,
+    check_device,
+    cuda_count,
+    device_sync,
+    free_port,
+    spawn,
+    torch_threads,
+)
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 from schedkit.models.placement.validator import validate
 from schedkit.solvers.heuristics.placement import eplb_layers, make_solution
@@ -243,45 +253,70 @@ def balance(ms: list[list[float]]) -> float:
     return statistics.fmean(max(r) / statistics.fmean(r) for r in ms)
 
 
-def measure(
+@dataclass(frozen=True)
+class FFNRun:
+    """How every placement runs: the experts' FFN sizes, `iters` timed runs (after a warm-up),
+    the device (cpu or cuda) and the seed of weights and activations."""
+
+    hidden: int
+    ffn: int
+    iters: int
+    device: str
+    seed: int = 0
+
+
+def measured(
     problem: PlacementProblem,
     name: str,
     sol: PlacementSolution,
-    trace: Trace,
-    *,
+    ms: list[list[float]],
+    tokens: list[list[int]],
     hidden: int,
-    ffn: int,
-    iters: int,
-    device: str,
-    seed: int = 0,
+    **extra: Any,
 ) -> PlacementMeasure:
-    """Run every layer's GPUs in turn in this process and collect times, tokens and traffic."""
-    torch = require_torch()
-    from schedkit.execute.blocks import ExpertFFN
-
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    ms, tokens, moved, node_moved = [], [], 0, 0
-    for layer, experts in enumerate(trace):
-        idx, mv, nmv = dispatch(problem, sol.placement[layer], experts)
-        moved, node_moved = moved + mv, node_moved + nmv
-        x = layer_tokens(len(experts), hidden, seed, layer).to(device)
-        row = []
-        for g, slots in enumerate(sol.placement[layer]):
-            net = ExpertFFN(slots, hidden, ffn, seed=seed * 1000 + layer).to(device)
-            xs = [x[torch.from_numpy(i).to(device)] for i in idx[g]]
-            with torch.no_grad():
-                row.append(time_gpu(net, xs, iters, sync))
-        ms.append([round(v, 4) for v in row])
-        tokens.append([int(sum(len(i) for i in slot_idx)) for slot_idx in idx])
+    """A placement's measure from its per-layer, per-GPU compute times and tokens, the
+    predicted balance, and `extra` figures (tokens moved, exchange times...)."""
     return PlacementMeasure(
         name=name,
         **predicted(problem, sol),
         measured_ratio=balance(ms),
         measured_ms=ms,
         tokens=tokens,
+        bytes_per_token=4 * hidden,
+        **extra,
+    )
+
+
+def measure(
+    problem: PlacementProblem, name: str, sol: PlacementSolution, trace: Trace, run: FFNRun
+) -> PlacementMeasure:
+    """Run every layer's GPUs in turn in this process and collect times, tokens and traffic."""
+    torch = require_torch()
+    from schedkit.execute.blocks import ExpertFFN
+
+    sync = device_sync(run.device)
+    ms, tokens, moved, node_moved = [], [], 0, 0
+    for layer, experts in enumerate(trace):
+        idx, mv, nmv = dispatch(problem, sol.placement[layer], experts)
+        moved, node_moved = moved + mv, node_moved + nmv
+        x = layer_tokens(len(experts), run.hidden, run.seed, layer).to(run.device)
+        row = []
+        for g, slots in enumerate(sol.placement[layer]):
+            net = ExpertFFN(slots, run.hidden, run.ffn, seed=run.seed * 1000 + layer)
+            xs = [x[torch.from_numpy(i).to(run.device)] for i in idx[g]]
+            with torch.no_grad():
+                row.append(time_gpu(net.to(run.device), xs, run.iters, sync))
+        ms.append([round(v, 4) for v in row])
+        tokens.append([int(sum(len(i) for i in slot_idx)) for slot_idx in idx])
+    return measured(
+        problem,
+        name,
+        sol,
+        ms,
+        tokens,
+        run.hidden,
         gpu_tokens_moved=2 * moved,
         node_tokens_moved=2 * node_moved,
-        bytes_per_token=4 * hidden,
     )
 
 
@@ -298,17 +333,17 @@ def from_ranks(
     def table(key: str) -> list[list[float]]:
         return [[round(getattr(g[layer], key), 4) for g in per_gpu] for layer in layers]
 
-    ms = table("compute_ms")
     stats = [st for g in per_gpu for st in g]
-    return PlacementMeasure(
-        name=name,
-        **predicted(problem, sol),
-        measured_ratio=balance(ms),
-        measured_ms=ms,
-        tokens=[[int(g[layer].tokens) for g in per_gpu] for layer in layers],
+    tokens = [[int(g[layer].tokens) for g in per_gpu] for layer in layers]
+    return measured(
+        problem,
+        name,
+        sol,
+        table("compute_ms"),
+        tokens,
+        hidden,
         gpu_tokens_moved=sum(st.gpu_tokens for st in stats),
         node_tokens_moved=sum(st.node_tokens for st in stats),
-        bytes_per_token=4 * hidden,
         dispatch_ms=table("dispatch_ms"),
         combine_ms=table("combine_ms"),
         bytes_moved=sum(st.bytes_sent for st in stats),
@@ -320,35 +355,25 @@ def measure_processes(
     problem: PlacementProblem,
     candidates: dict[str, PlacementSolution],
     trace: Trace,
-    *,
-    hidden: int,
-    ffn: int,
-    iters: int,
-    device: str,
+    run: FFNRun,
     backend: str,
-    seed: int = 0,
 ) -> dict[str, PlacementMeasure]:
     """Run every placement with one process per GPU (`placement_exec`) and gather the
     per-GPU figures that rank 0 collected."""
     from schedkit.execute import placement_exec
-    from schedkit.execute.pipeline import free_port, spawn
 
     job = placement_exec.PlacementJob(
         devices=problem.num_gpus,
         problem=problem,
         candidates=[(name, sol.placement) for name, sol in candidates.items()],
         trace=trace,
-        hidden=hidden,
-        ffn=ffn,
-        iters=iters,
-        seed=seed,
-        device=device,
+        **asdict(run),
         backend=backend,
         port=free_port(),
     )
     gathered = spawn(job, placement_exec.worker)[0]
     return {
-        name: from_ranks(problem, name, sol, [g[name] for g in gathered], hidden)
+        name: from_ranks(problem, name, sol, [g[name] for g in gathered], run.hidden)
         for name, sol in candidates.items()
     }
 
@@ -356,12 +381,9 @@ def measure_processes(
 def resolve_mode(device: str, gpus: int, processes: bool | None) -> tuple[str, str | None]:
     """(device, backend): backend None runs the GPUs one after another in this process.
     `processes=None` takes one process per GPU when there is a CUDA GPU for each of them."""
-    torch = require_torch()
-    from schedkit.errors import BackendUnavailable
-
-    if device not in ("auto", "cpu", "cuda"):
-        raise BackendUnavailable(f"unknown device {device!r}: auto, cpu or cuda")
-    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    require_torch()
+    check_device(device)
+    cuda = cuda_count()
     if device == "cuda" and not cuda:
         raise BackendUnavailable("--device cuda: no CUDA GPU is available")
     dev = "cuda" if device in ("auto", "cuda") and cuda else "cpu"
@@ -374,7 +396,7 @@ def resolve_mode(device: str, gpus: int, processes: bool | None) -> tuple[str, s
             f"one process per GPU needs {gpus} CUDA GPUs, found {cuda}; "
             "use --device cpu or run them in one process"
         )
-    return dev, "nccl" if dev == "cuda" else "gloo"
+    return dev, backend_of(dev)
 
 
 def replay_placement(
@@ -396,7 +418,6 @@ def replay_placement(
     trace; `scale` multiplies the instance's loads into token counts. `processes`: one
     process per GPU (True), all GPUs in this process (False), or automatic (None: one process
     per GPU when there is a CUDA GPU for each)."""
-    torch = require_torch()
     dev, backend = resolve_mode(device, problem.num_gpus, processes)
     trace = trace if trace is not None else token_trace(problem, scale, seed)
     candidates = {"schedkit": solution}
@@ -414,35 +435,11 @@ def replay_placement(
         processes=1 if backend is None else problem.num_gpus,
         backend=backend,
     )
+    run = FFNRun(hidden=hidden, ffn=ffn, iters=iters, device=dev, seed=seed)
     if backend is not None:
-        result.measures = measure_processes(
-            problem,
-            candidates,
-            trace,
-            hidden=hidden,
-            ffn=ffn,
-            iters=iters,
-            device=dev,
-            backend=backend,
-            seed=seed,
-        )
+        result.measures = measure_processes(problem, candidates, trace, run, backend)
         return result
-    old = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         for name, sol in candidates.items():
-            result.measures[name] = measure(
-                problem,
-                name,
-                sol,
-                trace,
-                hidden=hidden,
-                ffn=ffn,
-                iters=iters,
-                device=dev,
-                seed=seed,
-            )
-    finally:
-        torch.set_num_threads(old)
+            result.measures[name] = measure(problem, name, sol, trace, run)
     return result

@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from schedkit.execute.blocks import ExpertFFN
+from schedkit.execute.common import device_sync
 from schedkit.execute.pipeline_exec import rank_device, serve
 from schedkit.execute.placement import Routes, layer_tokens, routes
 from schedkit.models.placement.problem import Layout, PlacementProblem
@@ -150,7 +151,7 @@ def run_layer(
 def run_rank(rank: int, job: PlacementJob) -> list[dict[str, list[LayerStats]]] | None:
     """Every placement's layers on this GPU; rank 0 returns every rank's figures by rank."""
     device = rank_device(job.device, rank)
-    sync: Callable[[], None] = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = device_sync(device)
     mine: dict[str, list[LayerStats]] = {}
     with torch.no_grad():
         for name, layout in job.candidates:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from schedkit.execute import BlockSizes, require_torch
+from schedkit.execute.common import device_sync, torch_threads
 from schedkit.models.pipeline.problem import PipelineProblem
 
 
@@ -67,7 +68,7 @@ def profile_stage(
     torch = require_torch()
     from schedkit.execute import blocks
 
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync = device_sync(device)
     x = blocks.make_input(0, sizes).to(device)
     grad = None if last else torch.randn(sizes.batch, sizes.seq, sizes.hidden, device=device)
     times: dict[str, list[float]] = {"F": [], "B": [], "W": [], "BW": []}
@@ -105,7 +106,7 @@ def profile_pipeline(
     The built-in blocks are identical, so their samples are pooled over stages (one time per
     kind); `modules` (one per stage) replace them and are timed per stage. `threads` pins
     torch's threads (1 matches the replay's processes)."""
-    torch = require_torch()
+    require_torch()
     from schedkit.execute import blocks
     from schedkit.execute.pipeline import make_sizes
 
@@ -113,11 +114,8 @@ def profile_pipeline(
     stages = devices * chunks
     if modules is not None and len(modules) != stages:
         raise ValueError(f"{len(modules)} modules for {stages} stages")
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        rows = []
+    rows = []
+    with torch_threads(threads):
         for s in range(stages):
             mod = modules[s] if modules is not None else blocks.make_stage(s, size)
             rows.append(
@@ -125,8 +123,6 @@ def profile_pipeline(
                     mod.to(device), size, s == stages - 1, microbatches, iters=iters, device=device
                 )
             )
-    finally:
-        torch.set_num_threads(old_threads)
 
     def ms(samples: list[float]) -> float:
         return max(0.01, round(statistics.median(samples), 2))

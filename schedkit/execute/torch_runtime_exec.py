@@ -15,48 +15,26 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.distributed.pipelining import PipelineStage
 from torch.distributed.pipelining.schedules import _PipelineScheduleRuntime
 
-from schedkit.execute import BlockSizes, blocks
-from schedkit.execute.pipeline_exec import rank_device, serve
+from schedkit.execute import blocks
+from schedkit.execute.common import device_sync
+from schedkit.execute.pipeline_exec import PipelineJob, RankTimes, rank_device, serve, take_turns
 
 
 @dataclass
-class TorchJob:
-    """What every rank needs (picklable): the pipeline, the sizes and, per schedule, its
-    compute-only CSV as `schedkit export --format torch-csv` writes it."""
-
-    devices: int
-    microbatches: int
-    device_of: tuple[int, ...]
-    sizes: BlockSizes
-    schedules: list[tuple[str, str]]
-    device: str = "cpu"
-    backend: str = "gloo"
-    warmup: int = 1
-    iters: int = 3
-    seed: int = 0
-    port: int = 29500
-
-    @property
-    def stages(self) -> int:
-        return len(self.device_of)
+class TorchJob(PipelineJob[str]):
+    """A job of torch's runtime: every schedule as its compute-only CSV, as
+    `schedkit export --format torch-csv` writes it."""
 
 
-@dataclass
-class TorchRankResult:
-    """One rank's measurements of one schedule: per timed iteration its start and end
-    (`time.perf_counter`, seconds) and the parameter gradients of the last iteration (numpy)."""
-
-    starts: list[float] = field(default_factory=list)
-    ends: list[float] = field(default_factory=list)
-    grads: dict[str, Any] = field(default_factory=dict)
+TorchRankResult = RankTimes
+"""One rank's start and end of every timed iteration and its last gradients."""
 
 
 def make_pipeline_stages(rank: int, job: TorchJob, device: torch.device) -> list[PipelineStage]:
@@ -116,56 +94,40 @@ def step_args(
     return args, torch.zeros(job.microbatches, device=device)
 
 
-def run_step(
-    schedule: _PipelineScheduleRuntime,
-    stages: list[PipelineStage],
-    args: tuple[torch.Tensor, ...],
-    target: torch.Tensor,
-    sync: Callable[[], None],
-) -> tuple[float, float]:
-    """One iteration from zeroed gradients: (start, end) around `step`, devices synced."""
-    for st in stages:
-        for p in st.submod.parameters():
-            p.grad = None
-    sync()
-    start = time.perf_counter()
-    schedule.step(*args, target=target, return_outputs=False)
-    sync()
-    return start, time.perf_counter()
+class TorchRankRunner:
+    """One schedule on this rank: fresh `PipelineStage`s (torch's runtime keeps state in them)
+    and the runtime over them, run one `step` per iteration."""
 
+    def __init__(self, rank: int, job: TorchJob, csv_text: str, device: torch.device) -> None:
+        self.stages = make_pipeline_stages(rank, job, device)
+        self.schedule = load_schedule(self.stages, job, csv_text)
+        self.args, self.target = step_args(self.stages, job, device)
+        self.sync = device_sync(device)
+        self.result = TorchRankResult()
 
-def stage_grads(stages: list[PipelineStage]) -> dict[str, Any]:
-    """Every parameter gradient as `{stage}.{name}` -> numpy array."""
-    return {
-        f"{st.stage_index}.{n}": p.grad.detach().cpu().numpy()
-        for st in stages
-        for n, p in st.submod.named_parameters()
-        if p.grad is not None
-    }
+    def run(self) -> tuple[float, float]:
+        """One iteration from zeroed gradients: (start, end) around `step`, devices synced."""
+        blocks.zero_grads(st.submod for st in self.stages)
+        self.sync()
+        start = time.perf_counter()
+        self.schedule.step(*self.args, target=self.target, return_outputs=False)
+        self.sync()
+        return start, time.perf_counter()
+
+    def turn(self, timed: bool) -> None:
+        """One iteration, kept in `result` (its times when `timed`)."""
+        start, end = self.run()
+        grads = blocks.stage_grads((st.stage_index, st.submod) for st in self.stages)
+        self.result.record(start, end, grads, timed)
 
 
 def run_rank(rank: int, job: TorchJob) -> dict[str, TorchRankResult]:
     """Run every schedule warm-up + iters times through torch's runtime, the schedules taking
-    turns within each iteration (fresh stages per schedule: the runtime keeps state in them)."""
-    import torch.distributed as dist
-
+    turns within each iteration."""
     device = rank_device(job.device, rank)
-    sync: Callable[[], None] = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    runs = {}
-    for name, csv_text in job.schedules:
-        stages = make_pipeline_stages(rank, job, device)
-        runs[name] = (stages, load_schedule(stages, job, csv_text))
-    args, target = step_args(next(iter(runs.values()))[0], job, device)
-    out = {name: TorchRankResult() for name in runs}
-    for it in range(job.warmup + job.iters):
-        for name, (stages, schedule) in runs.items():
-            dist.barrier()
-            start, end = run_step(schedule, stages, args, target, sync)
-            if it >= job.warmup:
-                out[name].starts.append(start)
-                out[name].ends.append(end)
-            out[name].grads = stage_grads(stages)
-    return out
+    runners = {name: TorchRankRunner(rank, job, csv, device) for name, csv in job.schedules}
+    take_turns(job, [runner.turn for runner in runners.values()])
+    return {name: runner.result for name, runner in runners.items()}
 
 
 def worker(rank: int, job: TorchJob, queue: Any) -> None:

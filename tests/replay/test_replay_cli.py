@@ -14,8 +14,8 @@ pytest.importorskip("torch.distributed.pipelining", reason="needs PyTorch (sched
 from schedkit.cli import app
 from schedkit.execute import write_pipeline_yaml
 from schedkit.io.solution import save_solution
-from schedkit.models.pipeline import PipelineProblem
-from schedkit.models.pipeline.references import build
+
+from .replay_helpers import problem, ref
 
 runner = CliRunner()
 PLACEMENT = Path(__file__).parents[2] / "instances" / "placement" / "replan_tiny.yaml"
@@ -23,9 +23,8 @@ TINY = ["--hidden", "32", "--seq", "8", "--batch", "2", "--iters", "1"]
 
 
 def pipeline_files(tmp_path: Path) -> list[str]:
-    pb = PipelineProblem(devices=2, microbatches=2, memory={"F": 1.0, "B": -0.5, "W": -0.5})
-    sol = build(pb, "zb-h1")
-    assert sol is not None
+    pb = problem(2, 2)
+    sol = ref(pb, "zb-h1")
     write_pipeline_yaml(pb, str(tmp_path / "pipe.yaml"))
     save_solution(sol, tmp_path / "sol.json")
     return [str(tmp_path / "pipe.yaml"), str(tmp_path / "sol.json")]

@@ -17,36 +17,19 @@ from schedkit.execute.torch_runtime import (
     TorchRuntimeResult,
     torch_csv_checked,
 )
-from schedkit.models.pipeline import PipelineProblem, PipelineSolution
-from schedkit.models.pipeline.references import build
 
-TINY = {"hidden": 32, "seq": 8, "batch": 2, "heads": 2}
-MEM = {"F": 1.0, "B": -0.5, "W": -0.5}
-
-
-def problem(p: int, m: int, **kw: object) -> PipelineProblem:
-    return PipelineProblem(devices=p, microbatches=m, memory=MEM, **kw)
-
-
-def ref(pb: PipelineProblem, name: str) -> PipelineSolution:
-    sol = build(pb, name)
-    assert sol is not None
-    return sol
+from .replay_helpers import TINY, check_zb_h1, problem, ref
 
 
 def test_zb_h1_and_1f1b_match_reference() -> None:
     pb = problem(2, 4)
     res = replay_pipeline(pb, ref(pb, "zb-h1"), device="cpu", iters=2, runtime="torch", **TINY)
     assert isinstance(res, TorchRuntimeResult)
-    assert res.baseline == "1f1b" and set(res.measures) == {"zb-h1", "1f1b"}
-    assert res.grads_ok, {k: m.grad_max_abs_diff for k, m in res.measures.items()}
     for m in res.measures.values():
         assert len(m.iterations) == 2 and m.measured_wall > 0
         assert min(m.iterations) - 1e-3 <= m.measured_wall <= max(m.iterations) + 1e-3
-    assert res.speedup("predicted") == pytest.approx(15 / 13)
-    d = res.to_dict()
-    assert d["runtime"] == "torch" and d["grads_ok"] is True and d["speedup_measured"] > 0
-    assert RUNTIME_NAME in res.summary() and "zb-h1" in res.summary()
+    assert check_zb_h1(res)["runtime"] == "torch"
+    assert RUNTIME_NAME in res.summary()
 
 
 def test_v_placement_two_stages_per_rank() -> None:
