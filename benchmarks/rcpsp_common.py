@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,17 @@ def load_log(path: Path) -> dict[str, dict[str, Any]]:
 def append_log(path: Path, row: dict[str, Any]) -> None:
     with path.open("a") as f:
         f.write(json.dumps(row) + "\n")
+
+
+def run_logged(
+    fn: Callable[..., dict[str, Any]], todo: list[Any], extra: tuple[Any, ...], jobs: int, log: Path
+) -> None:
+    """fn(item, *extra) for every item in `jobs` processes; each row logged and printed in order."""
+    with ProcessPoolExecutor(jobs) as pool:
+        for fut in [pool.submit(fn, item, *extra) for item in todo]:
+            row = fut.result()
+            append_log(log, row)
+            print(row, flush=True)
 
 
 def table(header: list[str], rows: list[list[Any]]) -> str:

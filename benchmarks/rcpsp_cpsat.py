@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rcpsp_common import append_log, instances, load_log, references, table
+from rcpsp_common import append_log, instances, load_log, references, run_logged, table
 
 import schedkit
 from schedkit.models.rcpsp.bounds import critical_path_bound
@@ -105,12 +104,7 @@ def main() -> None:
     todo = [str(p) for p in instances(args.group, args.every) if p.stem not in done]
     todo = [] if args.report_only else todo
     wall = time.monotonic()
-    with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_one, p, args.time_limit, args.threads) for p in todo]
-        for fut in futures:
-            row = fut.result()
-            append_log(log, row)
-            print(row, flush=True)
+    run_logged(run_one, todo, (args.time_limit, args.threads), args.jobs, log)
     rows = list(load_log(log).values())
     reused = sum("reused_from" in r for r in rows)
     elapsed = time.monotonic() - wall

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rcpsp_common import append_log, instances, load_log, references, table
+from rcpsp_common import instances, load_log, references, run_logged, table
 
 import schedkit
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
@@ -55,12 +54,7 @@ def main() -> None:
     done = load_log(log)
     todo = [] if args.report_only else instances(args.group, args.every)
     todo = [path for path in todo if path.stem not in done]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_one, path, args.schedules, args.seed) for path in todo]
-        for fut in futures:
-            row = fut.result()
-            append_log(log, row)
-            print(row, flush=True)
+    run_logged(run_one, todo, (args.schedules, args.seed), args.jobs, log)
     rows = list(load_log(log).values())
     refs = references(args.group)
     opt, best = refs.get("opt", {}), refs.get("best", {})
