@@ -318,12 +318,6 @@ def baseline_solution(problem: PipelineProblem) -> tuple[str, PipelineSolution] 
     return None
 
 
-def baseline_orders(problem: PipelineProblem) -> tuple[str, Orders] | None:
-    """The baseline's name and per-device op orders, when it applies."""
-    base = baseline_solution(problem)
-    return None if base is None else (base[0], base[1].orders(problem.devices))
-
-
 def make_sizes(sizes: BlockSizes | None, **overrides: int | None) -> BlockSizes:
     """`sizes` (or the defaults) with the given non-None fields replaced."""
     base = sizes or BlockSizes()

@@ -6,7 +6,7 @@ makespan is bounded below by the critical-path and energy bounds and above by th
 schedule (also used as a solution hint). CP-SAT runs with its default parameters: on PSPLIB's
 hardest j30 sets they proved optimality 2-3x faster than stronger cumulative propagation
 (timetable edge finding, overload checker) or an lb_tree_search phase, and no-overlaps on
-demand cliques did not help (benchmarks/results/rcpsp_summary.md). `options.params["cpsat"]`
+demand cliques did not help (docs/benchmarks.md, RCPSP). `options.params["cpsat"]`
 may override any CP-SAT parameter.
 """
 
@@ -67,7 +67,7 @@ def build_model(
     if hint is not None:
         for var, value in zip(starts, hint, strict=True):
             model.add_hint(var, value)
-        model.add_hint(makespan, max(s + d for s, d in zip(hint, dur, strict=True)))
+        model.add_hint(makespan, _makespan(problem, hint))
     return model, starts, makespan
 
 
