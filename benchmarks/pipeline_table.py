@@ -33,8 +33,14 @@ REFS = ["1f1b", "zb-h1", "zb-h2"]
 def problem(p: int, m: int, times: str, limit: float, objective: str) -> PipelineProblem:
     t, comm = TIMES[times]
     return PipelineProblem(
-        name=f"p{p}-m{m}-{times}-L{limit:g}", devices=p, microbatches=m, times=t, comm=comm,
-        memory={"F": 1.0, "B": -0.5, "W": -0.5, "limit": limit}, objective=objective)
+        name=f"p{p}-m{m}-{times}-L{limit:g}",
+        devices=p,
+        microbatches=m,
+        times=t,
+        comm=comm,
+        memory={"F": 1.0, "B": -0.5, "W": -0.5, "limit": limit},
+        objective=objective,
+    )
 
 
 def cell(report: Any) -> str:
@@ -56,8 +62,9 @@ def greedy_best(pb: PipelineProblem) -> Any:
 
 def ours(pb: PipelineProblem, time_limit: float) -> tuple[str, Any]:
     start = time.monotonic()
-    res = schedkit.solve(pb, time_limit=time_limit, threads=2,
-                         params={"greedy_time": 0.25 * time_limit})
+    res = schedkit.solve(
+        pb, time_limit=time_limit, threads=2, params={"greedy_time": 0.25 * time_limit}
+    )
     took = time.monotonic() - start
     gap = f"gap {100 * (res.gap or 0):.1f}%"
     mark = "**opt**" if res.status is schedkit.Status.OPTIMAL else gap
@@ -76,8 +83,11 @@ def row(p: int, m: int, times: str, limit: float, time_limit: float) -> tuple[st
         feasible = [r.metrics[obj] for r in [*refs.values(), g] if r is not None and r.feasible]
         if feasible and res.objective > min(feasible) + 1e-6:
             notes.append(f"WORSE than a reference on {obj}")
-    line = (f"| {p} | {m} | {times} | {limit:g} | " + " | ".join(cell(refs.get(n)) for n in REFS)
-            + f" | {cell(greedy['span'])} | {best_span} | {best_mk} |")
+    line = (
+        f"| {p} | {m} | {times} | {limit:g} | "
+        + " | ".join(cell(refs.get(n)) for n in REFS)
+        + f" | {cell(greedy['span'])} | {best_span} | {best_mk} |"
+    )
     return line, notes
 
 
@@ -110,8 +120,12 @@ def main() -> None:
                 print(line, flush=True)
                 lines.append(line)
                 problems += [f"p{p} m{m} {times} L{limit:g}: {n}" for n in notes]
-    lines += ["", "Never worse than a feasible reference: "
-              + ("yes" if not problems else "NO: " + "; ".join(problems)), ""]
+    lines += [
+        "",
+        "Never worse than a feasible reference: "
+        + ("yes" if not problems else "NO: " + "; ".join(problems)),
+        "",
+    ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines))
     print(f"wrote {OUT}")

@@ -178,8 +178,7 @@ class PipelineResultBase(Generic[M]):
         pred = m.metric(self.objective, "predicted")
         diff = m.grad_max_abs_diff if m.grad_max_abs_diff is not None else "-"
         return (
-            f"  {m.name:>12}: predicted {self.objective} {pred:.4g}{m.figures()}"
-            f" | grad diff {diff}"
+            f"  {m.name:>12}: predicted {self.objective} {pred:.4g}{m.figures()} | grad diff {diff}"
         )
 
     def summary(self) -> str:
@@ -242,9 +241,7 @@ class OpSamples:
 
     makespans: list[float] = field(default_factory=list)
     spans: list[float] = field(default_factory=list)
-    durations: dict[tuple[str, int], list[float]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    durations: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
     comm: list[float] = field(default_factory=list)
 
 

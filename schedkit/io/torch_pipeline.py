@@ -21,13 +21,13 @@ from schedkit.models.pipeline.simulate import to_solution
 TO_TORCH = {"F": "F", "B": "I", "W": "W", "BW": "B"}
 FROM_TORCH = {v: k for k, v in TO_TORCH.items()}
 ACTION = re.compile(
-    r"^(\d+)(F|I|B|W|UNSHARD|RESHARD|REDUCE_GRAD|SEND_F|RECV_F|SEND_B|RECV_B)(\d*)$")
+    r"^(\d+)(F|I|B|W|UNSHARD|RESHARD|REDUCE_GRAD|SEND_F|RECV_F|SEND_B|RECV_B)(\d*)$"
+)
 
 
 def to_torch_rows(problem: PipelineProblem, solution: PipelineSolution) -> list[list[str]]:
     """Per-rank action strings in start order."""
-    return [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row]
-            for row in solution.orders(problem.devices)]
+    return [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row] for row in solution.orders(problem.devices)]
 
 
 def to_torch_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
@@ -43,19 +43,26 @@ def _parse_cell(cell: str, rank: int, problem: PipelineProblem) -> OpKey | None:
         return None
     match = ACTION.match(text)
     if match is None:
-        raise InputError(f"rank {rank}: cannot parse action {text!r}", field="csv",
-                         hint="expected [stage][F|I|B|W][microbatch], e.g. 0F1")
+        raise InputError(
+            f"rank {rank}: cannot parse action {text!r}",
+            field="csv",
+            hint="expected [stage][F|I|B|W][microbatch], e.g. 0F1",
+        )
     stage, kind, mb = int(match.group(1)), match.group(2), match.group(3)
     if kind not in FROM_TORCH:
         return None
     if not mb:
         raise InputError(f"rank {rank}: action {text!r} has no microbatch", field="csv")
     if not (0 <= stage < problem.stages and 0 <= int(mb) < problem.microbatches):
-        raise InputError(f"rank {rank}: action {text!r} is outside {problem.stages} stages x "
-                         f"{problem.microbatches} microbatches", field="csv")
+        raise InputError(
+            f"rank {rank}: action {text!r} is outside {problem.stages} stages x "
+            f"{problem.microbatches} microbatches",
+            field="csv",
+        )
     if problem.device_of(stage) != rank:
-        raise InputError(f"rank {rank}: stage {stage} belongs to rank "
-                         f"{problem.device_of(stage)}", field="csv")
+        raise InputError(
+            f"rank {rank}: stage {stage} belongs to rank {problem.device_of(stage)}", field="csv"
+        )
     return (FROM_TORCH[kind], stage, int(mb))
 
 
@@ -65,10 +72,13 @@ def from_torch_csv(problem: PipelineProblem, text: str) -> PipelineSolution:
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     if len(rows) != problem.devices:
-        raise InputError(f"{len(rows)} rows but the problem has {problem.devices} ranks",
-                         field="csv")
-    orders = [[op for c in row if (op := _parse_cell(c, r, problem)) is not None]
-              for r, row in enumerate(rows)]
+        raise InputError(
+            f"{len(rows)} rows but the problem has {problem.devices} ranks", field="csv"
+        )
+    orders = [
+        [op for c in row if (op := _parse_cell(c, r, problem)) is not None]
+        for r, row in enumerate(rows)
+    ]
     try:
         return to_solution(problem, orders, name="torch-csv")
     except ValueError as exc:
@@ -86,11 +96,14 @@ def torch_validate(problem: PipelineProblem, text: str) -> dict[int, int]:
         for rank, row in enumerate(csv.reader(io.StringIO(text)))
     }
     mapping: dict[int, int] = ts._validate_schedule(
-        actions, problem.devices, problem.stages, problem.microbatches)
+        actions, problem.devices, problem.stages, problem.microbatches
+    )
     if mapping != {s: problem.device_of(s) for s in range(problem.stages)}:
         raise AssertionError(f"torch infers stage->rank {mapping}")
     lowered = ts._add_send_recv(
         {r: [a for a in row if a is not None] for r, row in actions.items()},
-        stage_to_rank=lambda s: mapping[s], num_stages=problem.stages)
+        stage_to_rank=lambda s: mapping[s],
+        num_stages=problem.stages,
+    )
     ts._simulate_comms_compute(lowered, lambda s: mapping[s], problem.stages)
     return mapping

@@ -24,8 +24,9 @@ def draw(problem: Problem, solution: Solution) -> ScheduleFigure:
     """The figure for `solution` of `problem`, drawn by the module of the problem's kind."""
     kind = type(problem).KIND
     if kind not in KINDS:
-        raise InputError(f"no plot for problem kind {kind!r} (plots exist for "
-                         f"{', '.join(KINDS)})", field="kind")
+        raise InputError(
+            f"no plot for problem kind {kind!r} (plots exist for {', '.join(KINDS)})", field="kind"
+        )
     module = importlib.import_module(f"schedkit.plot.{kind}")
     fig: ScheduleFigure = module.draw(problem, solution)
     return fig

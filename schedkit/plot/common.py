@@ -73,8 +73,9 @@ def new_figure(
 ) -> tuple[ScheduleFigure, list[Axes]]:
     """A figure with one column of panels (height `ratios`) sharing the x axis."""
     fig = ScheduleFigure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(len(ratios), 1, sharex=True, squeeze=False,
-                        gridspec_kw={"height_ratios": ratios})
+    axes = fig.subplots(
+        len(ratios), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios}
+    )
     return fig, [ax for ax in axes[:, 0]]
 
 
@@ -110,19 +111,35 @@ def draw_box(
     fig: ScheduleFigure, ax: Axes, box: Box, *, pt_per_unit: float, max_font: float = 8.0
 ) -> Rectangle:
     """Draw `box` as a labelled rectangle (gid = its key) and record it on `fig`."""
-    rect = Rectangle((box.x, box.row - BOX_HEIGHT / 2), box.width, BOX_HEIGHT,
-                     facecolor=box.color, edgecolor="black", linewidth=0.5, gid=box.key)
+    rect = Rectangle(
+        (box.x, box.row - BOX_HEIGHT / 2),
+        box.width,
+        BOX_HEIGHT,
+        facecolor=box.color,
+        edgecolor="black",
+        linewidth=0.5,
+        gid=box.key,
+    )
     ax.add_patch(rect)
     size = label_size(box.width * pt_per_unit, box.label, max_font)
     if size is not None and box.label:
-        ax.text(box.x + box.width / 2, box.row, box.label, ha="center", va="center",
-                fontsize=size, color=text_color(box.color), clip_on=True)
+        ax.text(
+            box.x + box.width / 2,
+            box.row,
+            box.label,
+            ha="center",
+            va="center",
+            fontsize=size,
+            color=text_color(box.color),
+            clip_on=True,
+        )
     fig.boxes.append(box)
     return rect
 
 
-def set_rows(fig: ScheduleFigure, ax: Axes, panel: str, labels: list[str],
-             max_labels: int = 60) -> None:
+def set_rows(
+    fig: ScheduleFigure, ax: Axes, panel: str, labels: list[str], max_labels: int = 60
+) -> None:
     """Rows 0..n-1 top to bottom, labelled (labels hidden when there are too many)."""
     n = len(labels)
     ax.set_ylim(n - 0.5, -0.5)
@@ -136,8 +153,7 @@ def set_rows(fig: ScheduleFigure, ax: Axes, panel: str, labels: list[str],
 def add_series(fig: ScheduleFigure, ax: Axes, series: Series, **style: Any) -> None:
     """Draw a step/line series on `ax` and record it on `fig`."""
     if series.style == "step":
-        ax.step(series.x, series.y, where="post", color=series.color, label=series.name,
-                **style)
+        ax.step(series.x, series.y, where="post", color=series.color, label=series.name, **style)
     elif series.style == "line":
         ax.plot(series.x, series.y, color=series.color, label=series.name, **style)
     else:
@@ -170,8 +186,10 @@ def output_format(path: Path) -> str:
     """The output format named by the suffix of `path`; HTML also needs plotly."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"cannot write {suffix or 'a file without suffix'!r}: use one of "
-                         f"{', '.join(FORMATS)}", field="output")
+        raise InputError(
+            f"cannot write {suffix or 'a file without suffix'!r}: use one of {', '.join(FORMATS)}",
+            field="output",
+        )
     if suffix == ".html":
         _plotly()
     return suffix
@@ -194,8 +212,7 @@ def _plotly() -> Any:
     try:
         import plotly.graph_objects as go
     except ImportError:
-        raise InputError("HTML output needs plotly: pip install plotly",
-                         field="output") from None
+        raise InputError("HTML output needs plotly: pip install plotly", field="output") from None
     return go
 
 
@@ -216,8 +233,11 @@ def to_plotly(fig: ScheduleFigure) -> Any:
         for s in fig.series:
             if s.panel == panel:
                 pfig.add_trace(_plotly_series(go, s), row=row, col=1)
-    pfig.update_layout(title_text=fig.title_text.replace("\n", "<br>"), barmode="overlay",
-                       height=300 * len(panels) + 100)
+    pfig.update_layout(
+        title_text=fig.title_text.replace("\n", "<br>"),
+        barmode="overlay",
+        height=300 * len(panels) + 100,
+    )
     return pfig
 
 
@@ -225,23 +245,34 @@ def _plotly_boxes(go: Any, pfig: Any, fig: ScheduleFigure, panel: str, row: int)
     boxes = fig.boxes_in(panel) + [m for m in fig.marks if m.panel == panel]
     for color in dict.fromkeys(b.color for b in boxes):
         group = [b for b in boxes if b.color == color]
-        pfig.add_trace(go.Bar(
-            base=[b.x for b in group], x=[b.width for b in group], y=[b.row for b in group],
-            orientation="h", marker_color=color, text=[b.label for b in group],
-            hovertext=[f"{b.key}: {b.x:g} + {b.width:g}" for b in group], showlegend=False,
-        ), row=row, col=1)
+        pfig.add_trace(
+            go.Bar(
+                base=[b.x for b in group],
+                x=[b.width for b in group],
+                y=[b.row for b in group],
+                orientation="h",
+                marker_color=color,
+                text=[b.label for b in group],
+                hovertext=[f"{b.key}: {b.x:g} + {b.width:g}" for b in group],
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
     if boxes:
         labels = fig.row_labels.get(panel, [])
-        pfig.update_yaxes(autorange="reversed", tickvals=list(range(len(labels))),
-                          ticktext=labels, row=row, col=1)
+        pfig.update_yaxes(
+            autorange="reversed", tickvals=list(range(len(labels))), ticktext=labels, row=row, col=1
+        )
 
 
 def _plotly_series(go: Any, s: Series) -> Any:
     if s.style == "bar":
         return go.Bar(x=list(s.x), y=list(s.y), name=s.name, marker_color=s.color)
     shape = "hv" if s.style == "step" else "linear"
-    return go.Scatter(x=list(s.x), y=list(s.y), name=s.name, mode="lines",
-                      line={"shape": shape, "color": s.color})
+    return go.Scatter(
+        x=list(s.x), y=list(s.y), name=s.name, mode="lines", line={"shape": shape, "color": s.color}
+    )
 
 
 def legend_patches(items: dict[str, dict[str, Any]]) -> list[Any]:

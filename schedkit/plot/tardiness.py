@@ -41,8 +41,10 @@ def draw(problem: TardinessProblem, solution: TardinessSolution) -> ScheduleFigu
     starts = starts_of(problem, solution)
     seq = solution.sequence
     fig, (ax,) = new_figure(11.0, timeline_height(len(seq)), [1.0])
-    horizon = max([s + problem.jobs[j].processing_time for j, s in zip(seq, starts, strict=True)]
-                  + [j.due_date for j in problem.jobs])
+    horizon = max(
+        [s + problem.jobs[j].processing_time for j, s in zip(seq, starts, strict=True)]
+        + [j.due_date for j in problem.jobs]
+    )
     ppu = points_per_unit(fig, horizon * 1.08)
     names = []
     for row, (j, s) in enumerate(zip(seq, starts, strict=True)):
@@ -51,13 +53,23 @@ def draw(problem: TardinessProblem, solution: TardinessSolution) -> ScheduleFigu
         names.append(name)
         end = s + job.processing_time
         late = end > job.due_date
-        draw_box(fig, ax, Box(PANEL, f"job:{j}", row, s, job.processing_time, name,
-                              TARDY if late else ON_TIME), pt_per_unit=ppu)
+        draw_box(
+            fig,
+            ax,
+            Box(PANEL, f"job:{j}", row, s, job.processing_time, name, TARDY if late else ON_TIME),
+            pt_per_unit=ppu,
+        )
         if late:
             _mark_late(fig, ax, row, j, s, end, job.due_date, job.weight)
     due = [problem.jobs[j].due_date for j in seq]
-    ax.vlines(due, [r - 0.45 for r in range(len(seq))], [r + 0.45 for r in range(len(seq))],
-              colors="black", linewidth=2.0, zorder=3)
+    ax.vlines(
+        due,
+        [r - 0.45 for r in range(len(seq))],
+        [r + 0.45 for r in range(len(seq))],
+        colors="black",
+        linewidth=2.0,
+        zorder=3,
+    )
     set_rows(fig, ax, PANEL, names)
     ax.set_xlim(0, horizon * 1.08)
     ax.set_xlabel("time")
@@ -66,19 +78,35 @@ def draw(problem: TardinessProblem, solution: TardinessSolution) -> ScheduleFigu
     _legend(ax, problem, seq)
     m = report.metrics
     weighted = "weighted " if problem.weighted else ""
-    title(fig, problem, report, f"total {weighted}tardiness {report.objective:g}, tardy jobs "
-          f"{m['tardy_jobs']}/{problem.n}, max tardiness {m['max_tardiness']}, "
-          f"makespan {m['makespan']}")
+    title(
+        fig,
+        problem,
+        report,
+        f"total {weighted}tardiness {report.objective:g}, tardy jobs "
+        f"{m['tardy_jobs']}/{problem.n}, max tardiness {m['max_tardiness']}, "
+        f"makespan {m['makespan']}",
+    )
     return fig
 
 
-def _mark_late(fig: ScheduleFigure, ax: Axes, row: int, job: int, start: int, end: int,
-               due: int, weight: int) -> None:
+def _mark_late(
+    fig: ScheduleFigure, ax: Axes, row: int, job: int, start: int, end: int, due: int, weight: int
+) -> None:
     """Hatch the part of a tardy job after its due date and write its (weighted) tardiness."""
     x = max(start, due)
     mark = Box(PANEL, f"tardy:{job}", row, x, end - x, "", LATE_EDGE)
-    ax.add_patch(Rectangle((x, row - 0.4), end - x, 0.8, facecolor="none", hatch="///",
-                           edgecolor=LATE_EDGE, linewidth=1.0, gid=mark.key))
+    ax.add_patch(
+        Rectangle(
+            (x, row - 0.4),
+            end - x,
+            0.8,
+            facecolor="none",
+            hatch="///",
+            edgecolor=LATE_EDGE,
+            linewidth=1.0,
+            gid=mark.key,
+        )
+    )
     fig.marks.append(mark)
     tardiness = end - due
     text = f"+{tardiness}" if weight == 1 else f"+{tardiness}×{weight}"
@@ -87,15 +115,24 @@ def _mark_late(fig: ScheduleFigure, ax: Axes, row: int, job: int, start: int, en
 
 def _legend(ax: Axes, problem: TardinessProblem, seq: tuple[int, ...]) -> None:
     """Legend outside the axes; release dates drawn (and listed) when there are any."""
-    handles = legend_patches({
-        "on time": {"facecolor": ON_TIME, "edgecolor": "black"},
-        "tardy": {"facecolor": TARDY, "edgecolor": "black"},
-        "after due date": {"facecolor": "none", "edgecolor": LATE_EDGE, "hatch": "///"},
-    })
+    handles = legend_patches(
+        {
+            "on time": {"facecolor": ON_TIME, "edgecolor": "black"},
+            "tardy": {"facecolor": TARDY, "edgecolor": "black"},
+            "after due date": {"facecolor": "none", "edgecolor": LATE_EDGE, "hatch": "///"},
+        }
+    )
     handles.append(Line2D([], [], color="black", linewidth=2.0, label="due date"))
     if problem.has_releases:
-        ax.plot([problem.jobs[j].release_date for j in seq], range(len(seq)), ">",
-                color="dimgray", markersize=5, zorder=4)
-        handles.append(Line2D([], [], marker=">", linestyle="none", color="dimgray",
-                              label="release date"))
+        ax.plot(
+            [problem.jobs[j].release_date for j in seq],
+            range(len(seq)),
+            ">",
+            color="dimgray",
+            markersize=5,
+            zorder=4,
+        )
+        handles.append(
+            Line2D([], [], marker=">", linestyle="none", color="dimgray", label="release date")
+        )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

@@ -128,8 +128,9 @@ def test_ray_executor_gives_the_same_rows_as_local(tmp_path: Path, data_dir: Pat
 def test_python_api_returns_rows(tmp_path: Path, data_dir: Path) -> None:
     import schedkit
 
-    rows = schedkit.bench(f"{data_dir}/orlib/wt40.txt#51", "heuristic", time_limit=1,
-                          db=str(tmp_path / "api.sqlite"))
+    rows = schedkit.bench(
+        f"{data_dir}/orlib/wt40.txt#51", "heuristic", time_limit=1, db=str(tmp_path / "api.sqlite")
+    )
     records = rows.to_dict("records") if hasattr(rows, "to_dict") else rows
     assert [(r["name"], r["status"], r["objective"]) for r in records] == [
         ("wt40#51", "optimal", 0.0)

@@ -40,8 +40,9 @@ def test_backend_valid_and_not_worse_than_references(backend: str, idx: int) -> 
     assert out.solution is not None
     report = schedkit.validate(pb, out.solution)
     assert report.feasible, report.codes()
-    best_ref = min((r.objective or 0 for _, r in feasible_references(pb).values()),
-                   default=float("inf"))
+    best_ref = min(
+        (r.objective or 0 for _, r in feasible_references(pb).values()), default=float("inf")
+    )
     assert (report.objective or 0) <= best_ref + 1e-6
     assert (report.objective or 0) >= (bounds.lower_bound(pb) or 0) - 1e-6
 

@@ -71,8 +71,15 @@ def test_zb_v_zero_bubble() -> None:
     assert got["span"] == pytest.approx(pb.device_work(0))
 
 
-@pytest.mark.parametrize("kw", [{}, {"chunks": 2}, {"chunks": 2, "stage_placement": "v"},
-                                {"comm": 0.1, "times": {"F": [1, 2, 1], "B": 1.5, "W": 0.5}}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"chunks": 2},
+        {"chunks": 2, "stage_placement": "v"},
+        {"comm": 0.1, "times": {"F": [1, 2, 1], "B": 1.5, "W": 0.5}},
+    ],
+)
 def test_every_reference_is_valid(kw: dict) -> None:
     pb = make(3, 6, **kw)
     sols = reference_solutions(pb)

@@ -69,8 +69,10 @@ def test_objective_and_claim() -> None:
 
 def test_deadlock_detected() -> None:
     pb = make(2, 2)
-    orders = [[("F", 0, 0), ("B", 0, 0), ("W", 0, 0), ("F", 0, 1), ("B", 0, 1), ("W", 0, 1)],
-              [("F", 1, 1), ("B", 1, 1), ("W", 1, 1), ("F", 1, 0), ("B", 1, 0), ("W", 1, 0)]]
+    orders = [
+        [("F", 0, 0), ("B", 0, 0), ("W", 0, 0), ("F", 0, 1), ("B", 0, 1), ("W", 0, 1)],
+        [("F", 1, 1), ("B", 1, 1), ("W", 1, 1), ("F", 1, 0), ("B", 1, 0), ("W", 1, 0)],
+    ]
     sim = simulate(pb, orders)
     assert sim.deadlock and ("B", 0, 0) in sim.blocked
 

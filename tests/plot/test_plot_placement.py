@@ -58,8 +58,9 @@ def test_heatmap_and_bars(problem: PlacementProblem, solution: PlacementSolution
 
 
 def test_free_split_uses_the_validators_loads() -> None:
-    problem = PlacementProblem(loads=[[10.0, 2.0, 4.0]], gpus_per_node=2, slots_per_gpu=2,
-                               split="free")
+    problem = PlacementProblem(
+        loads=[[10.0, 2.0, 4.0]], gpus_per_node=2, slots_per_gpu=2, split="free"
+    )
     solution = PlacementSolution(placement=(((0, 1), (0, 2)),))
     fig = draw(problem, solution)
     assert fig.heatmap is not None

@@ -30,8 +30,10 @@ def problem() -> RcpspProblem:
             Resource(name="crew", capacity=3, downtime=[Downtime(start=4, end=6, capacity=1)]),
             Resource(name="crane", capacity=1),
         ],
-        activities=[Activity(id=f"a{i}", duration=d, demands=[q, c], deadline=20 if i == 2
-                             else None) for i, (d, q, c) in enumerate(ACTIVITIES)],
+        activities=[
+            Activity(id=f"a{i}", duration=d, demands=[q, c], deadline=20 if i == 2 else None)
+            for i, (d, q, c) in enumerate(ACTIVITIES)
+        ],
         precedences=[Precedence(before="a0", after="a2"), Precedence(before="a2", after="a5")],
     )
 
@@ -44,8 +46,11 @@ def solution(problem: RcpspProblem) -> RcpspSolution:
 
 
 def usage_at(problem: RcpspProblem, starts: tuple[int, ...], k: int, t: float) -> int:
-    return sum(problem.demand[j][k] for j, a in enumerate(problem.activities)
-               if starts[j] <= t < starts[j] + a.duration)
+    return sum(
+        problem.demand[j][k]
+        for j, a in enumerate(problem.activities)
+        if starts[j] <= t < starts[j] + a.duration
+    )
 
 
 def value_at(x: tuple[float, ...], y: tuple[float, ...], t: float) -> float:

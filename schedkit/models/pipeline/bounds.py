@@ -47,7 +47,7 @@ def warmup_idle(problem: PipelineProblem, device: int) -> float:
     s0, last = local[0], problem.stages - 1
     up = sum(problem.t["F"][s0:]) + problem.comm * _crossings(problem, s0, last)
     window = min(
-        up + sum(problem.t["B"][s + 1:]) + problem.comm * _crossings(problem, s, last)
+        up + sum(problem.t["B"][s + 1 :]) + problem.comm * _crossings(problem, s, last)
         for s in local
     )
     fill = max_inflight_forwards(problem, device) * min(problem.t["F"][s] for s in local)
@@ -66,8 +66,9 @@ def span_bound(problem: PipelineProblem) -> float:
 def makespan_bound(problem: PipelineProblem) -> float:
     chain = sum(problem.t["F"]) + sum(problem.t["B"]) + problem.t["W"][0]
     chain += 2 * problem.comm * _crossings(problem, 0, problem.stages - 1)
-    per_device = max(head(problem, d) + device_span_bound(problem, d)
-                     for d in range(problem.devices))
+    per_device = max(
+        head(problem, d) + device_span_bound(problem, d) for d in range(problem.devices)
+    )
     return max(chain, per_device)
 
 
@@ -79,10 +80,10 @@ def infeasible_reason(problem: PipelineProblem) -> str | None:
     for d, local in enumerate(problem.stages_of):
         one = sum(problem.mem["F"][s] for s in local)
         final = problem.microbatches * sum(
-            problem.mem["F"][s] + problem.mem["BW"][s] for s in local)
+            problem.mem["F"][s] + problem.mem["BW"][s] for s in local
+        )
         if max(one, final) > limit + EPS:
-            return (f"device {d} needs {max(one, final):g} units of memory "
-                    f"(limit {limit:g})")
+            return f"device {d} needs {max(one, final):g} units of memory (limit {limit:g})"
     return None
 
 

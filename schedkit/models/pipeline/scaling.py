@@ -86,8 +86,9 @@ def fifo_orders(problem: PipelineProblem, orders: list[list[OpKey]]) -> list[lis
     return out
 
 
-def integer_starts(problem: PipelineProblem, sc: Scaled, solution: PipelineSolution
-                   ) -> dict[OpKey, int] | None:
+def integer_starts(
+    problem: PipelineProblem, sc: Scaled, solution: PipelineSolution
+) -> dict[OpKey, int] | None:
     """ASAP integer start times of a solution's orders (split, microbatch-ordered)."""
     orders = fifo_orders(problem, split_orders(solution.orders(problem.devices)))
     sim = simulate(problem, orders, lambda op: sc.dur[op[0]][op[1]], comm=sc.comm)
@@ -96,19 +97,25 @@ def integer_starts(problem: PipelineProblem, sc: Scaled, solution: PipelineSolut
     return {op: round(v) for op, v in sim.start.items()}
 
 
-def from_integer_starts(problem: PipelineProblem, sc: Scaled, starts: dict[OpKey, int],
-                        name: str) -> PipelineSolution:
+def from_integer_starts(
+    problem: PipelineProblem, sc: Scaled, starts: dict[OpKey, int], name: str
+) -> PipelineSolution:
     """A solution in real units from scaled start times."""
-    ops = [Op(device=problem.device_of(s), kind=k, stage=s, microbatch=j,
-              start=v / sc.resolution)
-           for (k, s, j), v in sorted(starts.items(), key=lambda kv: (kv[1], kv[0]))]
+    ops = [
+        Op(device=problem.device_of(s), kind=k, stage=s, microbatch=j, start=v / sc.resolution)
+        for (k, s, j), v in sorted(starts.items(), key=lambda kv: (kv[1], kv[0]))
+    ]
     return PipelineSolution(ops=tuple(ops), name=name)
 
 
 def all_keys(problem: PipelineProblem) -> list[OpKey]:
     """Every op of a split-backward schedule."""
-    return [(k, s, j) for s in range(problem.stages) for j in range(problem.microbatches)
-            for k in ("F", "B", "W")]
+    return [
+        (k, s, j)
+        for s in range(problem.stages)
+        for j in range(problem.microbatches)
+        for k in ("F", "B", "W")
+    ]
 
 
 def memory_precedences(problem: PipelineProblem, sc: Scaled) -> list[tuple[OpKey, OpKey]]:

@@ -130,8 +130,13 @@ def to_solution(
     if sim.deadlock:
         raise ValueError(f"orders deadlock: next ops {sim.blocked[:4]} can never run")
     ops = [
-        Op.model_construct(device=d, kind=k, stage=s, microbatch=j,  # type: ignore[arg-type]
-                           start=round(sim.start[(k, s, j)], 9))
+        Op.model_construct(
+            device=d,
+            kind=k,
+            stage=s,
+            microbatch=j,  # type: ignore[arg-type]
+            start=round(sim.start[(k, s, j)], 9),
+        )
         for d, row in enumerate(orders)
         for (k, s, j) in row
     ]
@@ -149,8 +154,9 @@ def replay(
     return simulate(problem, solution.orders(problem.devices), durations, comm=comm)
 
 
-def spans(problem: PipelineProblem, start: Mapping[OpKey, float], end: Mapping[OpKey, float]
-          ) -> list[float]:
+def spans(
+    problem: PipelineProblem, start: Mapping[OpKey, float], end: Mapping[OpKey, float]
+) -> list[float]:
     """Per-device span (first start to last end) of a timed schedule."""
     first = [float("inf")] * problem.devices
     last = [float("-inf")] * problem.devices

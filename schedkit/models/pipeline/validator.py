@@ -26,8 +26,11 @@ def _check_ops(problem: PipelineProblem, sol: PipelineSolution, report: Report) 
             report.add("unknown_op", f"{_name(op.key)} is outside the stages/microbatches")
             ok = False
         elif op.device != problem.device_of(op.stage):
-            report.add("wrong_device", f"{_name(op.key)} is on device {op.device}, but stage "
-                       f"{op.stage} lives on device {problem.device_of(op.stage)}")
+            report.add(
+                "wrong_device",
+                f"{_name(op.key)} is on device {op.device}, but stage "
+                f"{op.stage} lives on device {problem.device_of(op.stage)}",
+            )
             ok = False
     counts = Counter(op.key for op in sol.ops)
     for key, c in sorted(counts.items()):
@@ -66,8 +69,11 @@ def _check_times(problem: PipelineProblem, sol: PipelineSolution, report: Report
             p = ops[pred]
             ready = p.start + problem.duration(pred) + lag
             if op.start < ready - EPS:
-                report.add("dependency", f"{_name(op.key)} starts at {op.start:g} before "
-                           f"{_name(pred)} is done (+comm) at {ready:g}")
+                report.add(
+                    "dependency",
+                    f"{_name(op.key)} starts at {op.start:g} before "
+                    f"{_name(pred)} is done (+comm) at {ready:g}",
+                )
 
 
 def _device_rows(problem: PipelineProblem, sol: PipelineSolution) -> list[list[Op]]:
@@ -88,13 +94,19 @@ def _check_devices(problem: PipelineProblem, rows: list[list[Op]], report: Repor
             if prev is not None:
                 prev_end = prev.start + problem.duration(prev.key)
                 if op.start < prev_end - EPS:
-                    report.add("overlap", f"device {d}: {_name(op.key)} starts at {op.start:g} "
-                               f"before {_name(prev.key)} ends at {prev_end:g}")
+                    report.add(
+                        "overlap",
+                        f"device {d}: {_name(op.key)} starts at {op.start:g} "
+                        f"before {_name(prev.key)} ends at {prev_end:g}",
+                    )
             level += problem.mem[op.kind][op.stage]
             peak = max(peak, level)
             if limit is not None and level > limit + EPS and not flagged:
-                report.add("memory", f"device {d}: memory reaches {level:g} > limit {limit:g} "
-                           f"at {_name(op.key)} (t={op.start:g})")
+                report.add(
+                    "memory",
+                    f"device {d}: memory reaches {level:g} > limit {limit:g} "
+                    f"at {_name(op.key)} (t={op.start:g})",
+                )
                 flagged = True
         peaks.append(peak)
     return peaks

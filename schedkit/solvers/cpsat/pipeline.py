@@ -36,8 +36,9 @@ def _horizon(problem: PipelineProblem, sc: Scaled) -> int:
     return work + 2 * m * problem.stages * sc.comm
 
 
-def _precedences(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
-                 start: Vars, end: Vars) -> None:
+def _precedences(
+    model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, start: Vars, end: Vars
+) -> None:
     last, m = problem.stages - 1, problem.microbatches
     for s in range(problem.stages):
         for j in range(m):
@@ -53,8 +54,9 @@ def _precedences(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
         model.add(start[f] >= end[before])
 
 
-def _memory(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
-            start: Vars, end: Vars) -> None:
+def _memory(
+    model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, start: Vars, end: Vars
+) -> None:
     if sc.limit is None:
         return
     for local in problem.stages_of:
@@ -67,8 +69,14 @@ def _memory(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
         model.add_reservoir_constraint(times, changes, low, sc.limit)
 
 
-def _objective(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
-               start: Vars, end: Vars, horizon: int) -> cp_model.IntVar:
+def _objective(
+    model: cp_model.CpModel,
+    problem: PipelineProblem,
+    sc: Scaled,
+    start: Vars,
+    end: Vars,
+    horizon: int,
+) -> cp_model.IntVar:
     m, r = problem.microbatches, sc.resolution
     obj = model.new_int_var(0, horizon, "objective")
     for d, local in enumerate(problem.stages_of):
@@ -78,15 +86,19 @@ def _objective(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
             model.add(end[("W", local[0], m - 1)] - first >= lb)
         for s in local:
             model.add(obj >= end[("W", s, m - 1)] - (first if problem.objective == "span" else 0))
-    total = bounds.span_bound(problem) if problem.objective == "span" else (
-        bounds.makespan_bound(problem))
+    total = (
+        bounds.span_bound(problem)
+        if problem.objective == "span"
+        else (bounds.makespan_bound(problem))
+    )
     model.add(obj >= math.ceil(total * r - 1e-6))
     model.minimize(obj)
     return obj
 
 
-def build_model(problem: PipelineProblem, sc: Scaled
-                ) -> tuple[cp_model.CpModel, Vars, Vars, cp_model.IntVar]:
+def build_model(
+    problem: PipelineProblem, sc: Scaled
+) -> tuple[cp_model.CpModel, Vars, Vars, cp_model.IntVar]:
     """The CP-SAT model, with its start and end variables and the objective."""
     model = cp_model.CpModel()
     horizon = _horizon(problem, sc)
@@ -99,7 +111,8 @@ def build_model(problem: PipelineProblem, sc: Scaled
         start[key] = model.new_int_var(0, horizon - d, f"s_{k}{s}_{j}")
         end[key] = model.new_int_var(d, horizon, f"e_{k}{s}_{j}")
         per_device[problem.device_of(s)].append(
-            model.new_interval_var(start[key], d, end[key], f"i_{k}{s}_{j}"))
+            model.new_interval_var(start[key], d, end[key], f"i_{k}{s}_{j}")
+        )
     model.add(start[("F", 0, 0)] == 0)
     for intervals in per_device:
         model.add_no_overlap(intervals)
@@ -109,23 +122,32 @@ def build_model(problem: PipelineProblem, sc: Scaled
     return model, start, end, obj
 
 
-def _hint(problem: PipelineProblem, sc: Scaled, hint: PipelineSolution | None,
-          options: SolveOptions) -> PipelineSolution | None:
+def _hint(
+    problem: PipelineProblem, sc: Scaled, hint: PipelineSolution | None, options: SolveOptions
+) -> PipelineSolution | None:
     if hint is not None:
         return hint
     ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.remaining()))
     return None if ref is None else ref[0]
 
 
-def _add_hint(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
-              hinted: dict[OpKey, int], start: Vars, end: Vars, obj: cp_model.IntVar) -> None:
+def _add_hint(
+    model: cp_model.CpModel,
+    problem: PipelineProblem,
+    sc: Scaled,
+    hinted: dict[OpKey, int],
+    start: Vars,
+    end: Vars,
+    obj: cp_model.IntVar,
+) -> None:
     """Hint every start, end and the objective (a complete hint is taken at once)."""
     for key, value in hinted.items():
         model.add_hint(start[key], value)
         model.add_hint(end[key], value + sc.dur[key[0]][key[1]])
     last = problem.microbatches - 1
-    ends = [(hinted[("W", s, last)] + sc.dur["W"][s], loc[0]) for loc in problem.stages_of
-            for s in loc]
+    ends = [
+        (hinted[("W", s, last)] + sc.dur["W"][s], loc[0]) for loc in problem.stages_of for s in loc
+    ]
     if problem.objective == "span":
         value = max(e - hinted[("F", s0, 0)] for e, s0 in ends)
     else:
@@ -133,8 +155,9 @@ def _add_hint(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled,
     model.add_hint(obj, value)
 
 
-def solve(problem: PipelineProblem, options: SolveOptions,
-          hint: PipelineSolution | None) -> BackendOutput:
+def solve(
+    problem: PipelineProblem, options: SolveOptions, hint: PipelineSolution | None
+) -> BackendOutput:
     """Minimise the problem's objective with CP-SAT within the time limit."""
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
@@ -155,8 +178,13 @@ def solve(problem: PipelineProblem, options: SolveOptions,
     for name, value in options.params.get("cpsat", {}).items():
         setattr(solver.parameters, name, value)
     code = solver.solve(model)
-    stats = {"resolution": sc.resolution, "exact_scaling": sc.exact, "hinted": hinted is not None,
-             "cpsat_status": solver.status_name(code), "wall_s": round(solver.wall_time, 3)}
+    stats = {
+        "resolution": sc.resolution,
+        "exact_scaling": sc.exact,
+        "hinted": hinted is not None,
+        "cpsat_status": solver.status_name(code),
+        "wall_s": round(solver.wall_time, 3),
+    }
     if code == cp_model.INFEASIBLE:
         return BackendOutput(None, Status.INFEASIBLE if sc.exact else Status.UNKNOWN, stats=stats)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -125,17 +125,27 @@ def right_shift(problem: PipelineProblem, orders: Orders) -> PipelineSolution:
             finish = min([nxt_start[d]] + [latest[x] - problem.lag(op[1], x[1]) for x in succ])
             latest[op] = nxt_start[d] = max(sim.start[op], finish - problem.duration(op))
             pos[d] -= 1
-            pending += [problem.device_of(s) for s in (op[1] - 1, op[1] + 1)
-                        if 0 <= s < problem.stages]
+            pending += [
+                problem.device_of(s) for s in (op[1] - 1, op[1] + 1) if 0 <= s < problem.stages
+            ]
     times = latest if len(latest) == len(present) else sim.start
-    ops = [Op.model_construct(device=d, kind=k, stage=s, microbatch=j,  # type: ignore[arg-type]
-                              start=round(times[(k, s, j)], 9))
-           for d, row in enumerate(orders) for (k, s, j) in row]
+    ops = [
+        Op.model_construct(
+            device=d,
+            kind=k,
+            stage=s,
+            microbatch=j,  # type: ignore[arg-type]
+            start=round(times[(k, s, j)], 9),
+        )
+        for d, row in enumerate(orders)
+        for (k, s, j) in row
+    ]
     return PipelineSolution(ops=tuple(ops), name="heuristic")
 
 
-def _candidates(problem: PipelineProblem, hint: PipelineSolution | None, greedy_deadline: float
-                ) -> dict[str, Orders]:
+def _candidates(
+    problem: PipelineProblem, hint: PipelineSolution | None, greedy_deadline: float
+) -> dict[str, Orders]:
     """Orders of every applicable reference, the greedy variants that finish in time, the hint."""
     out: dict[str, Orders] = {}
     for name, builder in REFERENCES.items():
@@ -150,8 +160,9 @@ def _candidates(problem: PipelineProblem, hint: PipelineSolution | None, greedy_
     return out
 
 
-def solve(problem: PipelineProblem, options: SolveOptions,
-          hint: PipelineSolution | None) -> BackendOutput:
+def solve(
+    problem: PipelineProblem, options: SolveOptions, hint: PipelineSolution | None
+) -> BackendOutput:
     """Best reference, improved locally within a small share of the time limit."""
     reason = bounds.infeasible_reason(problem)
     if reason is not None:

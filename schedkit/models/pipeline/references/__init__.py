@@ -27,8 +27,9 @@ def zb_greedy(problem: PipelineProblem, deadline: float | None = None) -> Orders
     return None if best is None else best[1]
 
 
-def best_of(problem: PipelineProblem, candidates: dict[str, Orders]
-            ) -> tuple[str, Orders, float] | None:
+def best_of(
+    problem: PipelineProblem, candidates: dict[str, Orders]
+) -> tuple[str, Orders, float] | None:
     """(name, orders, objective) of the best valid candidate."""
     best: tuple[str, Orders, float] | None = None
     for name, orders in candidates.items():
@@ -36,8 +37,11 @@ def best_of(problem: PipelineProblem, candidates: dict[str, Orders]
             report = validate(problem, to_solution(problem, orders))
         except ValueError:
             continue
-        if report.feasible and report.objective is not None and (
-                best is None or report.objective < best[2] - 1e-9):
+        if (
+            report.feasible
+            and report.objective is not None
+            and (best is None or report.objective < best[2] - 1e-9)
+        ):
             best = (name, orders, report.objective)
     return best
 
@@ -60,8 +64,9 @@ def build(problem: PipelineProblem, name: str) -> PipelineSolution | None:
     return None if orders is None else to_solution(problem, orders, name=name)
 
 
-def reference_solutions(problem: PipelineProblem, names: list[str] | None = None
-                        ) -> dict[str, PipelineSolution]:
+def reference_solutions(
+    problem: PipelineProblem, names: list[str] | None = None
+) -> dict[str, PipelineSolution]:
     """Every applicable reference (memory limit not checked)."""
     out = {}
     for name in names or list(REFERENCES):
@@ -71,8 +76,9 @@ def reference_solutions(problem: PipelineProblem, names: list[str] | None = None
     return out
 
 
-def feasible_references(problem: PipelineProblem, names: list[str] | None = None
-                        ) -> dict[str, tuple[PipelineSolution, Report]]:
+def feasible_references(
+    problem: PipelineProblem, names: list[str] | None = None
+) -> dict[str, tuple[PipelineSolution, Report]]:
     """References the validator accepts (memory limit included), with their reports."""
     out = {}
     for name, sol in reference_solutions(problem, names).items():
@@ -82,8 +88,9 @@ def feasible_references(problem: PipelineProblem, names: list[str] | None = None
     return out
 
 
-def best_reference(problem: PipelineProblem, time_limit: float = 1.0
-                   ) -> tuple[PipelineSolution, Report] | None:
+def best_reference(
+    problem: PipelineProblem, time_limit: float = 1.0
+) -> tuple[PipelineSolution, Report] | None:
     """The best feasible reference for the problem's objective; the greedy variants run
     while `time_limit` seconds last."""
     deadline = time.monotonic() + time_limit

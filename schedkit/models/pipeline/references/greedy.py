@@ -133,8 +133,9 @@ class _State:
         return end
 
 
-def greedy(problem: PipelineProblem, variant: Variant, deadline: float | None = None
-           ) -> Orders | None:
+def greedy(
+    problem: PipelineProblem, variant: Variant, deadline: float | None = None
+) -> Orders | None:
     """One list-scheduling run; None when the variant gets stuck (memory deadlock) or runs
     past `deadline` (monotonic seconds)."""
     st = _State(problem, variant)

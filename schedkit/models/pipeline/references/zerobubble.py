@@ -44,8 +44,9 @@ def zb_h2(problem: PipelineProblem) -> Orders | None:
     if problem.chunks != 1:
         return None
     p, m = problem.devices, problem.microbatches
-    return _template(problem, [min(m, 2 * (p - d) - 1) for d in range(p)],
-                     [2 * d for d in range(p)])
+    return _template(
+        problem, [min(m, 2 * (p - d) - 1) for d in range(p)], [2 * d for d in range(p)]
+    )
 
 
 def zb_v(problem: PipelineProblem) -> Orders | None:
