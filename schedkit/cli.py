@@ -7,8 +7,10 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -18,10 +20,12 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from schedkit.errors import InputError
+from schedkit.errors import FallbackWarning, InputError
 from schedkit.io.loader import load
+from schedkit.io.output import check_output_path, write_output
 from schedkit.io.solution import load_solution
 from schedkit.kinds import all_kinds, kind_of
+from schedkit.solvers.budget import Budget
 from schedkit.solvers.portfolio import solve as run_solve
 from schedkit.solvers.result import Result, Status
 from schedkit.validate import validate as run_validate
@@ -35,6 +39,8 @@ app = typer.Typer(
 generate_app = typer.Typer(help="Generate instances of a kind.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
 
+INFO_SECONDS = 10.0
+"""Time `schedkit info` gives the kind's lower bound."""
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,6 +111,8 @@ def print_result(result: Result) -> None:
         ("runtime", f"{result.runtime_s:.2f} s"),
         ("valid", "yes" if result.valid else "no"),
     ]
+    if result.reason:
+        rows.append(("reason", result.reason))
     for key, value in result.metrics.items():
         if isinstance(value, int | float | str):
             rows.append((key, fmt(value) if isinstance(value, float) else str(value)))
@@ -113,13 +121,30 @@ def print_result(result: Result) -> None:
     out.print(table)
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Write `text` to `output`, or to stdout when no file is given."""
+def emit(text: str, output: Path | None, option: str = "--output") -> None:
+    """Write `text` to `output` (see `write_output`), or to stdout when no file is given."""
     if output is None:
         print(text, end="")
     else:
-        output.write_text(text)
+        write_output(output, text, option)
         out.print(f"wrote {output}")
+
+
+def valid_solution(problem: Any, path: str) -> Any:
+    """The solution in `path`, validated: an invalid one is an InputError (exit 2) that quotes
+    the validator's first violation (`schedkit validate` lists them all)."""
+    sol = load_solution(problem, path)
+    report = run_validate(problem, sol)
+    if not report.feasible:
+        first = report.violations[0]
+        more = len(report.violations) - 1
+        raise InputError(
+            f"the solution is invalid: {first.code}: {first.message}"
+            + (f" (and {more} more violation{'s' if more > 1 else ''})" if more else ""),
+            file=path,
+            hint="schedkit validate lists every violation",
+        )
+    return sol
 
 
 def exit_code(result: Result) -> int:
@@ -158,18 +183,27 @@ def solve(
     param: Params = None,
 ) -> None:
     """Solve one instance and print the validated result."""
-    problem = load(path)
-    result = run_solve(
-        problem,
-        backend,
-        time_limit=time_limit,
-        threads=threads,
-        seed=seed,
-        verbose=verbose,
-        params=parse_params(param or []),
-    )
     if out_file is not None:
-        out_file.write_text(result.to_json() + "\n")
+        check_output_path(out_file, "--out")
+    problem = load(path)
+    if verbose:
+        logging.basicConfig(format="%(name)s: %(message)s")
+        logging.getLogger("schedkit").setLevel(logging.INFO)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FallbackWarning)
+        result = run_solve(
+            problem,
+            backend,
+            time_limit=time_limit,
+            threads=threads,
+            seed=seed,
+            verbose=verbose,
+            params=parse_params(param or []),
+        )
+    for warning in caught:
+        err.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False, soft_wrap=True)
+    if out_file is not None:
+        write_output(out_file, result.to_json() + "\n", "--out")
     if as_json:
         print(result.to_json())
     else:
@@ -208,7 +242,7 @@ def info(
     problem = load(path)
     spec = kind_of(problem)
     data: dict[str, Any] = {"kind": spec.name, "name": problem.name, **problem.summary()}
-    data["lower_bound"] = spec.lower_bound(problem)
+    data["lower_bound"] = spec.lower_bound(problem, Budget.start(INFO_SECONDS))
     data["backends"] = ["auto", *spec.backends]
     if as_json:
         print(json.dumps(data, indent=2, default=str))
@@ -365,25 +399,27 @@ def report(
     )
     from schedkit.batch.store import Store
 
-    if not Path(db).exists():
-        raise InputError("no such bench database", file=db)
-    store = Store(db)
+    for path, option in ((csv_file, "--csv"), (output, "--output")):
+        if path is not None:
+            check_output_path(path, option)
+    store = Store(db, readonly=True)
     rows = store.rows()
     store.close()
     summary = summarise(rows)
     print_summary(summary)
     if csv_file is not None:
-        csv_file.write_text(to_csv(summary))
+        write_output(csv_file, to_csv(summary), "--csv")
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
         stem = output.with_suffix("")
         profile, scatter = Path(f"{stem}_profile.png"), Path(f"{stem}_gap_time.png")
         performance_profile(rows, profile)
         gap_vs_time(rows, scatter)
-        output.write_text(
+        write_output(
+            output,
             f"# schedkit bench report\n\nDatabase: `{db}`, {len(rows)} runs.\n\n"
             + to_markdown(summary)
-            + f"\n![performance profile]({profile.name})\n\n![gap vs time]({scatter.name})\n"
+            + f"\n![performance profile]({profile.name})\n\n![gap vs time]({scatter.name})\n",
+            "--output",
         )
         out.print(f"wrote {output}, {profile}, {scatter}")
 
@@ -392,12 +428,20 @@ def report(
 @user_errors
 def convert(
     path: Annotated[str, typer.Argument(help="instance in any format (FILE#k allowed)")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="YAML file")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="YAML file (JSON for a .json name)")
+    ] = None,
 ) -> None:
-    """Write an instance (e.g. PSPLIB .sm, OR-Library wt#k) as schedkit YAML."""
-    from schedkit.io.yaml_out import to_yaml
+    """Write an instance (e.g. PSPLIB .sm, OR-Library wt#k) as schedkit YAML (or JSON)."""
+    from schedkit.io.yaml_out import problem_to_data, to_yaml
 
-    text = to_yaml(load(path))
+    if output is not None:
+        check_output_path(output, "--output")
+    problem = load(path)
+    if output is not None and output.suffix.lower() == ".json":
+        text = json.dumps(problem_to_data(problem), allow_nan=False) + "\n"
+    else:
+        text = to_yaml(problem)
     emit(text, output)
 
 
@@ -411,14 +455,9 @@ def plot(
     """Draw a solution: Gantt, pipeline timeline, resource profile or load heatmap."""
     from schedkit.plot import plot as draw
 
+    check_output_path(output, "--output")
     problem = load(path)
-    sol = load_solution(problem, solution)
-    report = run_validate(problem, sol)
-    if not report.feasible:
-        err.print(
-            f"[yellow]warning:[/yellow] the solution is invalid "
-            f"({len(report.violations)} violations); drawing it anyway"
-        )
+    sol = valid_solution(problem, solution)
     written = draw(problem, sol, output)
     out.print(f"wrote {written}")
 
@@ -434,8 +473,10 @@ def export(
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Export a solution to another tool's format."""
+    if output is not None:
+        check_output_path(output, "--output")
     problem = load(path)
-    sol: Any = load_solution(problem, solution)
+    sol: Any = valid_solution(problem, solution)
     kind = kind_of(problem).name
     if (kind, fmt_name) == ("pipeline", "torch-csv"):
         from schedkit.io.torch_pipeline import to_torch_csv
@@ -462,10 +503,13 @@ def replay(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda")] = "auto",
     iters: Annotated[int, typer.Option("--iters", min=1, help="timed iterations")] = 5,
     hidden: Annotated[
-        int | None, typer.Option("--hidden", help="pipeline block / expert FFN input width")
+        int | None,
+        typer.Option("--hidden", min=1, help="pipeline block / expert FFN input width"),
     ] = None,
-    seq: Annotated[int | None, typer.Option("--seq", help="pipeline sequence length")] = None,
-    batch: Annotated[int | None, typer.Option("--batch", help="microbatch size")] = None,
+    seq: Annotated[
+        int | None, typer.Option("--seq", min=1, help="pipeline sequence length")
+    ] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="microbatch size")] = None,
     runtime: Annotated[
         str,
         typer.Option(
@@ -479,21 +523,31 @@ def replay(
             help="placement: one process per GPU, or all in one (default: per GPU on CUDA)",
         ),
     ] = None,
+    share_gpu: Annotated[
+        bool,
+        typer.Option(
+            "--share-gpu",
+            help="with fewer CUDA GPUs than ranks, run the ranks time-sharing them (gloo)",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Execute a pipeline schedule or expert placement for real with PyTorch."""
     from schedkit.errors import BackendUnavailable
+    from schedkit.execute.common import check_device
 
+    check_device(device)
     problem = load(path)
-    sol = load_solution(problem, solution)
-    report = run_validate(problem, sol)
-    if not report.feasible:
-        raise InputError(f"the solution is invalid: {report.violations[0].message}", file=solution)
     options = replay_options(kind_of(problem).name, runtime, processes)
+    sol = valid_solution(problem, solution)
     try:
         from schedkit.execute import replay as run_replay
 
-        sizes = {k: v for k, v in {"hidden": hidden, "seq": seq, "batch": batch}.items() if v}
+        sizes = {
+            k: v for k, v in {"hidden": hidden, "seq": seq, "batch": batch}.items() if v is not None
+        }
+        if share_gpu:
+            options["share_gpu"] = True
         result = run_replay(problem, sol, device=device, iters=iters, **sizes, **options)
     except BackendUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
@@ -506,6 +560,10 @@ def replay(
 
 def replay_options(kind: str, runtime: str, processes: bool | None) -> dict[str, Any]:
     """The kind-specific replay options: `runtime` (pipeline), `processes` (placement)."""
+    if kind not in ("pipeline", "placement"):
+        raise InputError(
+            f"replay runs pipeline schedules and placements, not {kind} solutions", field="kind"
+        )
     if runtime not in ("schedkit", "torch"):
         raise InputError(f"unknown runtime {runtime!r}", field="runtime", hint="schedkit or torch")
     if kind == "pipeline":
@@ -527,29 +585,61 @@ def profile(
     devices: Annotated[int, typer.Option("--devices", min=1, help="pipeline ranks")] = 2,
     microbatches: Annotated[int, typer.Option("--microbatches", min=1)] = 8,
     chunks: Annotated[int, typer.Option("--chunks", min=1, max=2)] = 1,
-    hidden: Annotated[int | None, typer.Option("--hidden")] = None,
-    seq: Annotated[int | None, typer.Option("--seq")] = None,
-    batch: Annotated[int | None, typer.Option("--batch")] = None,
-    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    hidden: Annotated[int | None, typer.Option("--hidden", min=1)] = None,
+    seq: Annotated[int | None, typer.Option("--seq", min=1)] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1)] = None,
+    layers: Annotated[int | None, typer.Option("--layers", min=1, help="blocks per stage")] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto")] = "cpu",
+    iters: Annotated[int, typer.Option("--iters", min=1, help="timed iterations")] = 5,
+    objective: Annotated[
+        str, typer.Option("--objective", help="span or makespan (of the instance)")
+    ] = "span",
+    memory_limit: Annotated[
+        float | None, typer.Option("--memory-limit", help="activation memory per device")
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="pipeline YAML")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Measure F, B and W of the built-in block per stage and write a pipeline instance."""
+    """Measure F, B, W and fused BW of the built-in block per stage (median and spread over
+    the timed iterations) and write the pipeline instance they define."""
     from schedkit.errors import BackendUnavailable
+    from schedkit.execute.common import check_device
 
+    check_device(device)
+    if output is not None:
+        check_output_path(output, "--output")
     try:
-        from schedkit.execute import profile_pipeline, write_pipeline_yaml
+        from schedkit.execute import write_pipeline_yaml
+        from schedkit.execute.profile import profile_report
 
-        problem = profile_pipeline(
-            devices, microbatches, chunks=chunks, hidden=hidden, seq=seq, batch=batch, device=device
+        if objective not in ("span", "makespan"):
+            raise InputError(
+                f"unknown objective {objective!r}", field="objective", hint="span or makespan"
+            )
+        report = profile_report(
+            devices,
+            microbatches,
+            chunks=chunks,
+            hidden=hidden,
+            seq=seq,
+            batch=batch,
+            layers=layers,
+            iters=iters,
+            device=device,
+            objective=objective,
+            memory_limit=memory_limit,
         )
     except BackendUnavailable as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    text = write_pipeline_yaml(problem, str(output) if output else None)
-    if output is None:
-        print(text, end="")
-    else:
-        out.print(f"wrote {output}")
+    text = write_pipeline_yaml(report.problem, comment=report.comment())
+    if as_json:
+        if output is not None:
+            write_output(output, text, "--output")
+        print(json.dumps(report.to_dict(), indent=2))
+        return
+    emit(text, output)
+    (out if output is not None else err).print(report.summary(), highlight=False, soft_wrap=True)
 
 
 def _register_generators() -> None:

@@ -11,7 +11,7 @@ class SchedkitError(Exception):
     """Base class of every error schedkit raises on purpose."""
 
 
-class InputError(SchedkitError):
+class InputError(SchedkitError, ValueError):
     """A bad instance or solution file: where (file, field path) and why."""
 
     def __init__(
@@ -43,5 +43,24 @@ class InputError(SchedkitError):
         return InputError(self.reason, file=file, field=self.field, hint=self.hint)
 
 
-class BackendUnavailable(SchedkitError):
-    """A backend cannot run here (its package is missing or it does not support the problem)."""
+class BackendSkipped(SchedkitError):
+    """A backend cannot run this problem here; the portfolio records why and falls back.
+
+    Use one of the subclasses, which say which of the reasons it is.
+    """
+
+
+class BackendUnavailable(BackendSkipped):
+    """The backend's package (or solver) is not installed or not licensed here."""
+
+
+class UnsupportedProblem(BackendSkipped):
+    """The backend does not model this variant of the problem (e.g. release dates)."""
+
+
+class ModelTooLarge(BackendSkipped):
+    """The backend's model of this instance would exceed its size limit."""
+
+
+class FallbackWarning(UserWarning):
+    """`solve()` answered with another backend than the one asked for (or `auto`'s exact one)."""

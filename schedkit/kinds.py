@@ -27,7 +27,8 @@ class KindSpec:
     problem: type[Problem]
     solution: type[Solution]
     validate: Callable[[Any, Any], Report]
-    lower_bound: Callable[[Any], float | None]
+    lower_bound: Callable[..., float | None]
+    """`lower_bound(problem, budget=None)`: the kind's combinatorial bound, within `budget`."""
     backends: Mapping[str, str]
     """backend name -> "module:function"; the function is a `schedkit.solvers.registry.Backend`."""
     exact: tuple[str, ...] = ("cpsat", "milp")
@@ -41,7 +42,9 @@ class KindSpec:
     """Standard file formats whose readers produce this kind."""
     generator: str | None = None
     """"module:function" of a typer command that generates instances (`schedkit generate`)."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Kind-level `params` keys its backends read -> one line on each (engine sections such as
+    `cpsat.*` are always accepted); any other key is an input error."""
 
 
 _SPECS: dict[str, KindSpec] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import schedkit
+from schedkit.errors import FallbackWarning
 from schedkit.models.tardiness import SPEC
 from schedkit.solvers.result import Status
 
@@ -47,27 +48,39 @@ def test_missing_backend_falls_back_to_the_heuristic(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")
-    result = schedkit.solve(wt40(data_dir, 1), "cpsat", time_limit=2)
+    with pytest.warns(FallbackWarning, match="cpsat: backend 'cpsat' cannot be imported"):
+        result = schedkit.solve(wt40(data_dir, 1), "cpsat", time_limit=2)
     assert result.valid and result.backend == "heuristic"
-    assert result.stats["attempts"]["cpsat"]["error"].startswith("unavailable: ")
+    attempt = result.stats["attempts"]["cpsat"]
+    assert attempt["termination"] == "unavailable"
+    assert attempt["skipped"] == "BackendUnavailable"
+    assert attempt["reason"].startswith("backend 'cpsat' cannot be imported: No module named")
 
 
 def test_crashing_backend_falls_back_and_is_recorded(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(SPEC.backends, "milp", "json:loads")
-    result = schedkit.solve(wt40(data_dir, 1), "milp", time_limit=2)
+    with pytest.warns(FallbackWarning, match="milp: crashed: TypeError"):
+        result = schedkit.solve(wt40(data_dir, 1), "milp", time_limit=2)
     assert result.valid and result.backend == "heuristic"
-    assert result.stats["attempts"]["milp"]["error"].startswith("crashed: TypeError")
+    assert result.stats["attempts"]["milp"]["termination"] == "error"
+    assert result.stats["attempts"]["milp"]["reason"].startswith("crashed: TypeError")
 
 
 def test_auto_tries_the_next_exact_backend_when_one_is_missing(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")
-    result = schedkit.solve(wt40(data_dir, 51), "auto", time_limit=5)
-    assert result.status is Status.OPTIMAL and result.objective == 0
-    assert set(result.stats["attempts"]) >= {"heuristic"}
+    # the last exact backend in the plan, played by CP-SAT's model, which proves wt40#27
+    monkeypatch.setitem(SPEC.backends, "milp", "schedkit.solvers.cpsat.tardiness:solve")
+    with pytest.warns(FallbackWarning, match="auto: cpsat did not run"):
+        result = schedkit.solve(wt40(data_dir, 27), "auto", time_limit=20)
+    assert result.status is Status.OPTIMAL and result.objective == OPTIMA_40[27]
+    attempts = result.stats["attempts"]
+    assert list(attempts) == ["heuristic", "lawler", "cpsat", "milp"]
+    assert attempts["lawler"]["skipped"] == "UnsupportedProblem"
+    assert attempts["milp"]["termination"] == "optimal"
 
 
 def test_unknown_backend_is_an_input_error(data_dir: Path) -> None:

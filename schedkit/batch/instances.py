@@ -21,6 +21,25 @@ class InstanceRef:
 
 
 REFERENCE_TABLE = re.compile(r"(opt|hrs|lb)\.sm$|^wtopt\d+\.txt$")
+KIND_LINE = re.compile(r"""^\s*["']?kind["']?\s*:\s*["']?([A-Za-z_][\w-]*)""", re.MULTILINE)
+
+
+def kind_hint(spec: str) -> str | None:
+    """The kind of an instance spec without loading it: from its standard format, or from the
+    `kind:` line of a YAML/JSON file (None when it cannot be told cheaply)."""
+    from schedkit.kinds import all_kinds
+
+    path, _ = split_index(spec)
+    fmt = find_format(path)
+    if fmt is not None:
+        return next((k for k, s in all_kinds().items() if fmt in s.formats), None)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    match = KIND_LINE.search(head)
+    return match.group(1) if match else None
 
 
 def _is_instance_file(path: Path) -> bool:

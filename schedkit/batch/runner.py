@@ -3,6 +3,7 @@ finish, a progress bar with done / failed / ETA. Tasks already in the store are 
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from schedkit.batch.instances import InstanceRef, expand
+from schedkit.batch.instances import InstanceRef, expand, kind_hint
 from schedkit.batch.references import References
 from schedkit.batch.store import Store
 from schedkit.batch.worker import child, machine, versions
@@ -37,6 +38,43 @@ class BenchConfig:
     params: dict[str, Any] = field(default_factory=dict)
     wall_limit_s: float | None = None
     """Hard wall limit per run; default: its time limit + GRACE_S."""
+
+
+def check_config(config: BenchConfig, refs: list[InstanceRef]) -> None:
+    """InputError (exit 2) before anything runs: no instances, a time limit that is not a
+    finite number >= 0, or a backend that no kind offers (or that the instance's kind lacks)."""
+    from schedkit.errors import InputError
+    from schedkit.kinds import all_kinds
+
+    if not refs:
+        raise InputError(
+            "no instance files found",
+            file=" ".join(config.paths),
+            hint="give instance files, folders holding them, or globs",
+        )
+    for t in config.time_limits:
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+            raise InputError(
+                f"time limit {t!r} is not a finite number of seconds >= 0", field="time_limit"
+            )
+    kinds = all_kinds()
+    offered = {name: {"auto", *spec.backends} for name, spec in kinds.items()}
+    known = set().union(*offered.values())
+    for backend in config.backends:
+        if backend not in known:
+            raise InputError(
+                f"unknown backend {backend!r}", field="backend", hint=f"valid: {sorted(known)}"
+            )
+    for ref in refs:
+        kind = kind_hint(ref.spec)
+        for backend in config.backends:
+            if kind in offered and backend not in offered[kind]:
+                raise InputError(
+                    f"backend {backend!r} does not solve {kind} instances",
+                    file=ref.spec,
+                    field="backend",
+                    hint=f"{kind}: {sorted(offered[kind])}",
+                )
 
 
 def make_tasks(config: BenchConfig, refs: list[InstanceRef]) -> list[dict[str, Any]]:
@@ -148,7 +186,9 @@ def run_bench(
 ) -> list[dict[str, Any]]:
     """Run what is not yet in `config.db`; return every row of the batch (old and new)."""
     refs = References(config.references)
-    tasks = make_tasks(config, expand(config.paths))
+    instances = expand(config.paths)
+    check_config(config, instances)
+    tasks = make_tasks(config, instances)
     store = Store(config.db)
     done = store.done_keys()
     todo = [t for t in tasks if key(t) not in done]

@@ -11,16 +11,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import BackendUnavailable, InputError
 from schedkit.execute import require_torch
 
 DEVICES = ("auto", "cpu", "cuda")
 
 
 def check_device(device: str) -> None:
-    """BackendUnavailable unless `device` is auto, cpu or cuda."""
+    """InputError (a user mistake, exit 2) unless `device` is auto, cpu or cuda."""
     if device not in DEVICES:
-        raise BackendUnavailable(f"unknown device {device!r}: auto, cpu or cuda")
+        raise InputError(f"unknown device {device!r}", field="device", hint="auto, cpu or cuda")
 
 
 def cuda_count() -> int:
@@ -35,16 +35,36 @@ def backend_of(device: str) -> str:
     return "nccl" if device == "cuda" else "gloo"
 
 
-def resolve_device(device: str, devices: int) -> tuple[str, str]:
-    """(device, backend): `auto` takes CUDA when it has a GPU per device, else the CPU."""
+def resolve_device(device: str, devices: int, share_gpu: bool = False) -> tuple[str, str]:
+    """(device, backend) for `devices` ranks: `auto` takes CUDA when it has a GPU per rank,
+    else the CPU. With fewer GPUs than ranks, `share_gpu` lets the ranks time-share the GPUs
+    there are (rank r on GPU r mod count) over gloo, since nccl refuses two ranks on one GPU
+    (`auto` then takes CUDA when there is any GPU); without it `cuda` is an error. On the CPU
+    `share_gpu` changes nothing (the ranks share it anyway)."""
     require_torch()
     check_device(device)
     cuda = cuda_count()
-    has_cuda = cuda >= devices
-    if device == "cuda" and not has_cuda:
-        raise BackendUnavailable(f"--device cuda needs {devices} CUDA GPUs, found {cuda}")
-    dev = "cuda" if device == "cuda" or (device == "auto" and has_cuda) else "cpu"
-    return dev, backend_of(dev)
+    if cuda >= devices and device in ("auto", "cuda"):
+        return "cuda", backend_of("cuda")
+    if share_gpu and cuda and device in ("auto", "cuda"):
+        return "cuda", "gloo"
+    if device == "cuda":
+        hint = " (--share-gpu runs them time-sharing the GPUs there are)" if cuda else ""
+        raise BackendUnavailable(f"--device cuda needs {devices} CUDA GPUs, found {cuda}{hint}")
+    return "cpu", backend_of("cpu")
+
+
+def time_shared(device: str, backend: str | None) -> bool:
+    """Whether ranks time-share GPUs: CUDA over gloo (what `resolve_device` picks with
+    `share_gpu` and fewer GPUs than ranks). Their op durations stay meaningful; their overlap
+    in time does not."""
+    return device == "cuda" and backend == "gloo"
+
+
+def wire_device(device: Any, backend: str | None) -> Any:
+    """Where tensors sent between ranks live: the CPU with gloo (its send, recv and
+    all-to-all read host memory; CUDA tensors are staged through it), else `device`."""
+    return "cpu" if backend == "gloo" else device
 
 
 def device_sync(device: Any) -> Callable[[], None]:

@@ -41,7 +41,7 @@ import numpy as np
 
 from schedkit.errors import BackendUnavailable
 from schedkit.execute import BlockSizes, require_torch
-from schedkit.execute.common import free_port, resolve_device, spawn
+from schedkit.execute.common import free_port, resolve_device, spawn, time_shared
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
 from schedkit.models.pipeline.simulate import simulate, spans
@@ -325,8 +325,9 @@ def make_sizes(sizes: BlockSizes | None, **overrides: int | None) -> BlockSizes:
 @dataclass(frozen=True)
 class RunOptions:
     """How the ranks run every schedule: block sizes, device (auto, cpu or cuda), `iters`
-    timed iterations after `warmup` untimed ones, the seed of weights and inputs, and whether
-    the gradients are checked against the single-process reference."""
+    timed iterations after `warmup` untimed ones, the seed of weights and inputs, whether
+    the gradients are checked against the single-process reference, and whether ranks may
+    time-share fewer GPUs than there are ranks (`common.resolve_device`)."""
 
     sizes: BlockSizes
     device: str = "auto"
@@ -334,6 +335,7 @@ class RunOptions:
     warmup: int = 1
     seed: int = 0
     check: bool = True
+    share_gpu: bool = False
 
 
 class RunArgs(TypedDict, total=False):
@@ -346,6 +348,7 @@ class RunArgs(TypedDict, total=False):
     warmup: int
     seed: int
     check: bool
+    share_gpu: bool
 
 
 @dataclass(frozen=True)
@@ -372,7 +375,12 @@ def run_runtime(
     gradients against the single-process reference: (measures, device, backend)."""
     job_type, worker = runtime.load()
     wired = [(name, runtime.wire(problem, name, s)) for name, s in schedules.items()]
-    dev, backend = resolve_device(opts.device, problem.devices)
+    dev, backend = resolve_device(opts.device, problem.devices, opts.share_gpu)
+    if time_shared(dev, backend) and runtime is not SCHEDKIT:
+        raise BackendUnavailable(
+            "ranks time-sharing a GPU run on schedkit's executor only: torch's runtime sends "
+            "CUDA tensors point-to-point, which gloo cannot carry"
+        )
     job = job_type(
         devices=problem.devices,
         microbatches=problem.microbatches,
@@ -493,13 +501,15 @@ def replay_pipeline(
     heads: int | None = None,
     others: dict[str, PipelineSolution] | None = None,
     runtime: str = "schedkit",
+    share_gpu: bool = False,
 ) -> PipelineReplayResult | TorchRuntimeResult:
     """Run `solution` for real on `problem.devices` processes (with 1F1B as the baseline and
     any `others`), and compare measured, predicted and re-simulated times and gradients.
     `runtime="torch"` runs the exported CSV through torch.distributed.pipelining's own
-    runtime instead (`schedkit.execute.torch_runtime`: wall times and gradients only)."""
+    runtime instead (`schedkit.execute.torch_runtime`: wall times and gradients only).
+    `share_gpu`: with fewer CUDA GPUs than devices, the ranks time-share them over gloo."""
     chosen = runtime_named(runtime)
     size = make_sizes(sizes, hidden=hidden, seq=seq, batch=batch, layers=layers, heads=heads)
-    opts = RunOptions(size, device, iters, warmup, seed, check)
+    opts = RunOptions(size, device, iters, warmup, seed, check, share_gpu)
     result = replay_runtime(problem, solution, chosen, opts, baseline=baseline, others=others)
     return cast("PipelineReplayResult | TorchRuntimeResult", result)

@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch import nn
 
 from schedkit.execute import BlockSizes, blocks
-from schedkit.execute.common import device_sync
+from schedkit.execute.common import device_sync, wire_device
 from schedkit.models.pipeline.problem import OpKey
 
 Msg = tuple[str, int, int]
@@ -138,6 +138,7 @@ class RankRunner:
         self.rank, self.job, self.order = rank, job, orders[rank]
         self.modules, self.inputs, self.device = modules, inputs, device
         self.sync = device_sync(device)
+        self.wire = wire_device(device, job.backend)
         self.result = RankResult()
         shape = (job.sizes.batch, job.sizes.seq, job.sizes.hidden)
         self.shape = shape
@@ -195,12 +196,12 @@ class RankRunner:
             self._post(src, queue[self.next_post[src]])
         work, buf = self.posted.pop(msg)
         work.wait()
-        return buf
+        return buf.to(self.device)
 
     def _post(self, src: int, msg: Msg) -> None:
         """Post the receive of the next message from `src` (they are posted in send order)."""
         self.next_post[src] += 1
-        buf = torch.empty(self.shape, device=self.device)
+        buf = torch.empty(self.shape, device=self.wire)
         tag = tag_of(msg, self.job.stages, self.job.microbatches)
         self.posted[msg] = (dist.irecv(buf, src=src, tag=tag), buf)
 
@@ -210,7 +211,7 @@ class RankRunner:
             self.local[msg] = tensor
             return
         tag = tag_of(msg, self.job.stages, self.job.microbatches)
-        self.sends.append(dist.isend(tensor.contiguous(), dst=dst, tag=tag))
+        self.sends.append(dist.isend(tensor.contiguous().to(self.wire), dst=dst, tag=tag))
 
     def _op(self, op: OpKey) -> Record:
         kind, s, j = op
@@ -259,10 +260,12 @@ class RankRunner:
 
 
 def rank_device(device: str, rank: int) -> torch.device:
-    """The torch device of `rank`: its own GPU on CUDA (made current), else the CPU."""
+    """The torch device of `rank`: its own GPU on CUDA (made current; GPU rank mod count when
+    ranks time-share them), else the CPU."""
     if device == "cuda":
-        torch.cuda.set_device(rank)
-        return torch.device("cuda", rank)
+        gpu = rank % torch.cuda.device_count()
+        torch.cuda.set_device(gpu)
+        return torch.device("cuda", gpu)
     return torch.device("cpu")
 
 

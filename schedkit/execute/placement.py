@@ -37,6 +37,7 @@ from schedkit.execute.common import (
     device_sync,
     free_port,
     spawn,
+    time_shared,
     torch_threads,
 )
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
@@ -90,14 +91,22 @@ class PlacementReplayResult:
     processes: int = 1
     backend: str | None = None
 
+    @property
+    def time_shared(self) -> bool:
+        """Whether the GPU processes time-shared fewer GPUs (their compute times stay
+        meaningful, their exchange times include waiting for the other processes)."""
+        return self.processes > 1 and time_shared(self.device, self.backend)
+
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "measures"}
         out["measures"] = {k: m.to_dict() for k, m in self.measures.items()}
+        out["time_shared"] = self.time_shared
         return out
 
     def summary(self) -> str:
+        shared = ", time-sharing the GPU" if self.time_shared else ""
         how = (
-            f"one process per GPU on {self.device} ({self.backend})"
+            f"one process per GPU on {self.device} ({self.backend}{shared})"
             if self.processes > 1
             else f"run one after another on {self.device}"
         )
@@ -378,9 +387,13 @@ def measure_processes(
     }
 
 
-def resolve_mode(device: str, gpus: int, processes: bool | None) -> tuple[str, str | None]:
+def resolve_mode(
+    device: str, gpus: int, processes: bool | None, share_gpu: bool = False
+) -> tuple[str, str | None]:
     """(device, backend): backend None runs the GPUs one after another in this process.
-    `processes=None` takes one process per GPU when there is a CUDA GPU for each of them."""
+    `processes=None` takes one process per GPU when there is a CUDA GPU for each of them.
+    One process per GPU on CUDA with fewer GPUs than the instance has needs `share_gpu`: the
+    ranks then time-share the GPUs over gloo (tokens staged through host memory)."""
     require_torch()
     check_device(device)
     cuda = cuda_count()
@@ -392,9 +405,11 @@ def resolve_mode(device: str, gpus: int, processes: bool | None) -> tuple[str, s
     if not processes:
         return dev, None
     if dev == "cuda" and cuda < gpus:
+        if share_gpu:
+            return dev, "gloo"
         raise BackendUnavailable(
-            f"one process per GPU needs {gpus} CUDA GPUs, found {cuda}; "
-            "use --device cpu or run them in one process"
+            f"one process per GPU needs {gpus} CUDA GPUs, found {cuda}; use --share-gpu "
+            "(the processes time-share the GPUs), --device cpu or one process"
         )
     return dev, backend_of(dev)
 
@@ -413,12 +428,14 @@ def replay_placement(
     compare: bool = True,
     threads: int | None = 1,
     processes: bool | None = None,
+    share_gpu: bool = False,
 ) -> PlacementReplayResult:
     """Run `solution` (and, with `compare`, the greedy and naive placements) on one token
     trace; `scale` multiplies the instance's loads into token counts. `processes`: one
     process per GPU (True), all GPUs in this process (False), or automatic (None: one process
-    per GPU when there is a CUDA GPU for each)."""
-    dev, backend = resolve_mode(device, problem.num_gpus, processes)
+    per GPU when there is a CUDA GPU for each); `share_gpu` lets one process per GPU run on
+    fewer CUDA GPUs, time-sharing them."""
+    dev, backend = resolve_mode(device, problem.num_gpus, processes, share_gpu)
     trace = trace if trace is not None else token_trace(problem, scale, seed)
     candidates = {"schedkit": solution}
     if compare:

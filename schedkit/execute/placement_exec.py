@@ -7,7 +7,9 @@ combine sends every output back to its token's GPU with a second `all_to_all_sin
 the three steps is timed `iters` times after one warm-up (medians, ms; a barrier before each
 round), the rows that leave the GPU are counted from the split sizes actually exchanged, and
 the outputs that come back are checked against this rank computing its own tokens' experts.
-Rank 0 gathers every rank's figures with `gather_object`.
+Rank 0 gathers every rank's figures with `gather_object`. With fewer CUDA GPUs than ranks
+(`share_gpu`) the ranks time-share them (rank g on GPU g mod count) over gloo, and every
+all-to-all is staged through host memory (the copies are part of dispatch and combine).
 
 Imports torch at module level: load it only after `schedkit.execute.require_torch()`.
 """
@@ -25,7 +27,7 @@ import torch
 import torch.distributed as dist
 
 from schedkit.execute.blocks import ExpertFFN
-from schedkit.execute.common import device_sync
+from schedkit.execute.common import device_sync, wire_device
 from schedkit.execute.pipeline_exec import rank_device, serve
 from schedkit.execute.placement import Routes, layer_tokens, routes
 from schedkit.models.placement.problem import Layout, PlacementProblem
@@ -65,14 +67,16 @@ class LayerStats:
     max_abs_diff: float
 
 
-def exchange(x: torch.Tensor, send_splits: list[int], recv_splits: list[int]) -> torch.Tensor:
+def exchange(
+    x: torch.Tensor, send_splits: list[int], recv_splits: list[int], wire: Any = None
+) -> torch.Tensor:
     """All-to-all of the rows of `x`: `send_splits[r]` rows to rank r, `recv_splits[r]` from it
-    (the result is grouped by source rank)."""
-    out = x.new_empty((sum(recv_splits), x.shape[1]))
-    dist.all_to_all_single(
-        out, x.contiguous(), output_split_sizes=recv_splits, input_split_sizes=send_splits
-    )
-    return out
+    (the result is grouped by source rank, on `x`'s device). `wire`: the device the exchange
+    runs on (the CPU for gloo, `common.wire_device`), `x`'s own by default."""
+    src = x.contiguous() if wire is None else x.contiguous().to(wire)
+    out = src.new_empty((sum(recv_splits), x.shape[1]))
+    dist.all_to_all_single(out, src, output_split_sizes=recv_splits, input_split_sizes=send_splits)
+    return out.to(x.device)
 
 
 def expert_outputs(
@@ -115,12 +119,13 @@ def run_layer(
     own = x[torch.from_numpy(r.send_order)].to(device)
     net = ExpertFFN(slots, job.hidden, job.ffn, seed=job.seed * 1000 + layer).to(device)
     pos = [torch.from_numpy(p).to(device) for p in r.slot_pos]
+    wire = wire_device(device, job.backend)
     times: list[tuple[float, float, float]] = []
     back = own
     for it in range(job.iters + 1):
         dist.barrier()
         t0 = time.perf_counter()
-        got = exchange(own, r.send_splits, r.recv_splits)
+        got = exchange(own, r.send_splits, r.recv_splits, wire)
         sync()
         t1 = time.perf_counter()
         ys = net([got[p] for p in pos])
@@ -129,7 +134,7 @@ def run_layer(
         out = torch.empty_like(got)
         for p, y in zip(pos, ys, strict=True):
             out[p] = y
-        back = exchange(out, r.recv_splits, r.send_splits)
+        back = exchange(out, r.recv_splits, r.send_splits, wire)
         sync()
         if it:
             times.append((t1 - t0, t2 - t1, time.perf_counter() - t2))

@@ -2,21 +2,29 @@
 
 `profile_pipeline` times the built-in block (or the user's modules, one per stage) with the
 same B/W split that the replay executes, so the loop profile -> solve -> replay predicts what
-the replay measures. Times are milliseconds (medians). `pipeline_yaml` needs no torch.
+the replay measures. Times are milliseconds (medians). `profile_report` returns the instance
+together with every stage's spread over the timed iterations (median, mean, min, max, standard
+deviation) of F, B, W and of a fused BW (one backward), which the instance itself does not
+model. `pipeline_yaml` needs no torch.
 """
 
 from __future__ import annotations
 
+import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, TypedDict, Unpack
 
 import yaml
 
 from schedkit.execute import BlockSizes, require_torch
-from schedkit.execute.common import device_sync, torch_threads
+from schedkit.execute.common import check_device, cuda_count, device_sync, torch_threads
 from schedkit.models.pipeline.problem import PipelineProblem
+
+KINDS = ("F", "B", "W", "BW")
+"""What is timed per stage: forward, input gradient, weight gradient, fused backward."""
 
 
 def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
@@ -71,7 +79,7 @@ def profile_stage(
     sync = device_sync(device)
     x = blocks.make_input(0, sizes).to(device)
     grad = None if last else torch.randn(sizes.batch, sizes.seq, sizes.hidden, device=device)
-    times: dict[str, list[float]] = {"F": [], "B": [], "W": [], "BW": []}
+    times: dict[str, list[float]] = {k: [] for k in KINDS}
     for it in range(warmup + iters):
         row = _one_round(module, x, grad, last, microbatches, sync)
         if it >= warmup:
@@ -80,7 +88,176 @@ def profile_stage(
     return times
 
 
-def profile_pipeline(
+@dataclass(frozen=True)
+class Spread:
+    """Summary of timing samples (ms): median, mean, min, max, population standard
+    deviation, and how many samples."""
+
+    median: float
+    mean: float
+    min: float
+    max: float
+    std: float
+    n: int
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Spread:
+        if not samples:
+            raise ValueError("no samples")
+        return cls(
+            median=statistics.median(samples),
+            mean=statistics.fmean(samples),
+            min=min(samples),
+            max=max(samples),
+            std=statistics.pstdev(samples),
+            n=len(samples),
+        )
+
+    def text(self) -> str:
+        """`median [min-max] ±std`, to 3 decimals."""
+        return f"{self.median:.3f} [{self.min:.3f}-{self.max:.3f}] ±{self.std:.3f}"
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: (v if k == "n" else round(v, 4)) for k, v in asdict(self).items()}
+
+
+def device_name(device: str) -> str:
+    """The GPU's name on CUDA (`torch.cuda.get_device_name`), else the CPU's."""
+    if device == "cuda":
+        torch = require_torch()
+        name: str = torch.cuda.get_device_name(0)
+        return name
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def profile_device(device: str) -> str:
+    """cpu or cuda: `auto` takes CUDA when a GPU is there; `cuda` without one is an error."""
+    from schedkit.errors import BackendUnavailable
+
+    check_device(device)
+    if device == "cpu":
+        return "cpu"
+    has_cuda = cuda_count() > 0
+    if device == "cuda" and not has_cuda:
+        raise BackendUnavailable("--device cuda: no CUDA GPU is available")
+    return "cuda" if has_cuda else "cpu"
+
+
+@dataclass
+class ProfileReport:
+    """A profiled instance and what it was measured from: per stage the spread (ms) of F, B,
+    W and fused BW over the timed iterations, where and at which sizes it ran."""
+
+    problem: PipelineProblem
+    device: str
+    device_name: str
+    torch_version: str
+    sizes: dict[str, int]
+    iters: int
+    warmup: int
+    threads: int | None
+    stages: list[dict[str, Spread]]
+
+    def pooled(self) -> dict[str, Spread]:
+        """Every stage's samples of a kind together (the built-in blocks are identical)."""
+        return {k: _pool([st[k] for st in self.stages]) for k in KINDS}
+
+    def table(self) -> list[list[str]]:
+        """Rows: stage, then `median [min-max] ±std` of F, B, W and BW, and BW / (B + W)."""
+        return [
+            [str(s), *(st[k].text() for k in KINDS), f"{_fused_ratio(st):.3f}"]
+            for s, st in enumerate(self.stages)
+        ]
+
+    def summary(self) -> str:
+        lines = [
+            f"profiled {len(self.stages)} stages on {self.device} ({self.device_name}), "
+            f"torch {self.torch_version}, sizes {self.sizes}, {self.iters} timed iterations "
+            f"after {self.warmup} warm-up; ms: median [min-max] ±std",
+            "  stage  " + "  ".join(f"{k:<30}" for k in KINDS) + "  BW/(B+W)",
+            *(
+                "  " + f"{r[0]:>5}  " + "  ".join(f"{c:<30}" for c in r[1:-1]) + f"  {r[-1]}"
+                for r in self.table()
+            ),
+        ]
+        return "\n".join(lines)
+
+    def comment(self) -> str:
+        """Lines for the top of the instance's YAML: where it was measured and the spread."""
+        return "\n".join(
+            [
+                f"profiled by schedkit on {self.device} ({self.device_name}), torch "
+                f"{self.torch_version}",
+                f"block sizes {self.sizes}; {self.iters} timed iterations after {self.warmup} "
+                "warm-up",
+                "per stage, ms, median [min-max] ±std of " + ", ".join(KINDS) + ", BW/(B+W):",
+                *(f"  stage {r[0]}: " + " | ".join(r[1:]) for r in self.table()),
+            ]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "instance": self.problem.name,
+            "device": self.device,
+            "device_name": self.device_name,
+            "torch": self.torch_version,
+            "sizes": self.sizes,
+            "iters": self.iters,
+            "warmup": self.warmup,
+            "threads": self.threads,
+            "times": {k: _compact(getattr(self.problem.times, k)) for k in ("F", "B", "W")},
+            "stages": [
+                {**{k: st[k].to_dict() for k in KINDS}, "BW_over_B_plus_W": _fused_ratio(st)}
+                for st in self.stages
+            ],
+            "pooled": {k: v.to_dict() for k, v in self.pooled().items()},
+        }
+
+
+def _pool(spreads: list[Spread]) -> Spread:
+    """A spread of several spreads' samples, from their summaries: weighted mean, overall min
+    and max, the median of the medians, and the pooled standard deviation (within + between)."""
+    n = sum(s.n for s in spreads)
+    mean = sum(s.mean * s.n for s in spreads) / n
+    var = sum(s.n * (s.std**2 + (s.mean - mean) ** 2) for s in spreads) / n
+    return Spread(
+        median=statistics.median(s.median for s in spreads),
+        mean=mean,
+        min=min(s.min for s in spreads),
+        max=max(s.max for s in spreads),
+        std=var**0.5,
+        n=n,
+    )
+
+
+def _fused_ratio(stage: dict[str, Spread]) -> float:
+    """Median fused BW over median B + median W (below 1: fusing saves time)."""
+    return round(stage["BW"].median / (stage["B"].median + stage["W"].median), 4)
+
+
+class ProfileArgs(TypedDict, total=False):
+    """The keyword arguments of `profile_report` (and `profile_pipeline`)."""
+
+    chunks: int
+    stage_placement: str
+    sizes: BlockSizes | None
+    hidden: int | None
+    seq: int | None
+    batch: int | None
+    layers: int | None
+    heads: int | None
+    modules: Sequence[Any] | None
+    iters: int
+    warmup: int
+    device: str
+    comm: float
+    memory_limit: float | None
+    objective: str
+    name: str | None
+    threads: int | None
+
+
+def profile_report(
     devices: int,
     microbatches: int,
     *,
@@ -94,22 +271,26 @@ def profile_pipeline(
     heads: int | None = None,
     modules: Sequence[Any] | None = None,
     iters: int = 5,
+    warmup: int = 2,
     device: str = "cpu",
     comm: float = 0.0,
     memory_limit: float | None = None,
     objective: str = "span",
     name: str | None = None,
     threads: int | None = 1,
-) -> PipelineProblem:
-    """A pipeline instance whose per-stage F, B, W times (ms, rounded to 0.01) are measured
-    on this machine; memory per microbatch is F 1, B -0.5, W -0.5 with `memory_limit`.
-    The built-in blocks are identical, so their samples are pooled over stages (one time per
-    kind); `modules` (one per stage) replace them and are timed per stage. `threads` pins
-    torch's threads (1 matches the replay's processes)."""
-    require_torch()
+) -> ProfileReport:
+    """Measure every stage (`warmup` untimed then `iters` timed rounds of F, B, W and a fused
+    BW) and return the instance with the spread of each stage's samples. The instance's
+    per-stage F, B, W times (ms, rounded to 0.01) are medians; memory per microbatch is F 1,
+    B -0.5, W -0.5 with `memory_limit`. The built-in blocks are identical, so their samples
+    are pooled over stages (one time per kind); `modules` (one per stage) replace them and are
+    timed per stage. `threads` pins torch's threads (1 matches the replay's processes);
+    `device` is cpu, cuda or auto."""
+    torch = require_torch()
     from schedkit.execute import blocks
     from schedkit.execute.pipeline import make_sizes
 
+    dev = profile_device(device)
     size = make_sizes(sizes, hidden=hidden, seq=seq, batch=batch, layers=layers, heads=heads)
     stages = devices * chunks
     if modules is not None and len(modules) != stages:
@@ -120,7 +301,13 @@ def profile_pipeline(
             mod = modules[s] if modules is not None else blocks.make_stage(s, size)
             rows.append(
                 profile_stage(
-                    mod.to(device), size, s == stages - 1, microbatches, iters=iters, device=device
+                    mod.to(dev),
+                    size,
+                    s == stages - 1,
+                    microbatches,
+                    iters=iters,
+                    warmup=warmup,
+                    device=dev,
                 )
             )
 
@@ -132,7 +319,7 @@ def profile_pipeline(
         times = {k: ms([x for r in rows for x in r[k]]) for k in ("F", "B", "W")}
     else:
         times = {k: tuple(ms(r[k]) for r in rows) for k in ("F", "B", "W")}
-    return PipelineProblem(
+    problem = PipelineProblem(
         name=name or f"profiled-p{devices}-m{microbatches}-h{size.hidden}",
         devices=devices,
         microbatches=microbatches,
@@ -143,6 +330,25 @@ def profile_pipeline(
         memory={"F": 1.0, "B": -0.5, "W": -0.5, "limit": memory_limit},
         objective=objective,
     )
+    return ProfileReport(
+        problem=problem,
+        device=dev,
+        device_name=device_name(dev),
+        torch_version=str(torch.__version__),
+        sizes=size.to_dict(),
+        iters=iters,
+        warmup=warmup,
+        threads=threads,
+        stages=[{k: Spread.of(r[k]) for k in KINDS} for r in rows],
+    )
+
+
+def profile_pipeline(
+    devices: int, microbatches: int, **options: Unpack[ProfileArgs]
+) -> PipelineProblem:
+    """A pipeline instance whose per-stage F, B, W times (ms, medians) are measured on this
+    machine: `profile_report(...).problem`, which takes the same options."""
+    return profile_report(devices, microbatches, **options).problem
 
 
 def _compact(value: float | tuple[float, ...]) -> float | list[float]:

@@ -94,12 +94,26 @@ def step_args(
     return args, torch.zeros(job.microbatches, device=device)
 
 
+def skip_self_p2p(stages: list[PipelineStage], rank: int) -> None:
+    """Compatibility with torch 2.11: its runtime opens P2P with a send and a receive to every
+    neighbour stage's rank, this rank included when two adjacent stages share it (the V
+    placement), which gloo cannot do (torch 2.13 no longer sends these); drop those."""
+    for st in stages:
+        ops = st._get_init_p2p_neighbors_ops
+
+        def neighbours(ops: Any = ops) -> list[Any]:
+            return [op for op in ops() if op.peer != rank]
+
+        vars(st)["_get_init_p2p_neighbors_ops"] = neighbours
+
+
 class TorchRankRunner:
     """One schedule on this rank: fresh `PipelineStage`s (torch's runtime keeps state in them)
     and the runtime over them, run one `step` per iteration."""
 
     def __init__(self, rank: int, job: TorchJob, csv_text: str, device: torch.device) -> None:
         self.stages = make_pipeline_stages(rank, job, device)
+        skip_self_p2p(self.stages, rank)
         self.schedule = load_schedule(self.stages, job, csv_text)
         self.args, self.target = step_args(self.stages, job, device)
         self.sync = device_sync(device)

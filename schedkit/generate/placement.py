@@ -10,11 +10,60 @@ the next layer's popularity. Everything is reproducible from the seed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import typer
 import yaml
+from pydantic import Field, model_validator
+
+from schedkit.generate.options import (
+    check_options,
+    check_output_path,
+    checked_problem,
+    write_instance,
+)
+from schedkit.models.base import Frozen, NonNegFinite, NonNegInt, PosInt
+
+MAX_SIZE = 4096
+"""Upper end of experts, layers, redundant replicas, nodes and GPUs per node."""
+MAX_VALUES = 20_000_000
+"""Most numbers an instance may hold (loads, plus co-activation when traffic is on)."""
+
+
+class Options(Frozen):
+    """The options of `schedkit generate placement`, with their ranges."""
+
+    experts: PosInt = Field(le=MAX_SIZE)
+    layers: PosInt = Field(le=MAX_SIZE)
+    redundant: NonNegInt = Field(le=MAX_SIZE)
+    nodes: PosInt = Field(le=MAX_SIZE)
+    gpus_per_node: PosInt = Field(le=MAX_SIZE)
+    groups: NonNegInt = Field(le=MAX_SIZE)
+    dist: Literal["lognormal", "zipf"]
+    skew: NonNegFinite = Field(le=10.0)
+    traffic_weight: NonNegFinite = Field(le=1e9)
+    seed: NonNegInt
+
+    @model_validator(mode="after")
+    def _fits(self) -> Options:
+        gpus = self.nodes * self.gpus_per_node
+        if (self.experts + self.redundant) % gpus:
+            raise ValueError(
+                f"--experts + --redundant = {self.experts + self.redundant} must be a multiple "
+                f"of the {gpus} GPUs (--nodes x --gpus-per-node)"
+            )
+        if self.groups and self.experts % self.groups:
+            raise ValueError(f"--groups {self.groups} must divide the {self.experts} experts")
+        values = self.layers * self.experts
+        if self.traffic_weight > 0:
+            values += max(self.layers - 1, 1) * self.experts**2
+        if values > MAX_VALUES:
+            raise ValueError(
+                f"the instance would hold {values:.3g} numbers, above {MAX_VALUES:.0e} "
+                "(fewer layers or experts, or no traffic)"
+            )
+        return self
 
 
 def expert_loads(
@@ -114,19 +163,34 @@ def command(
     out: Path = typer.Option(..., "--out", "-o", help="YAML file to write"),
 ) -> None:
     """Write a generated placement instance to --out."""
-    name = out.stem
-    data = instance(
-        name,
-        layers,
-        experts,
-        redundant,
-        nodes,
-        gpus_per_node,
-        groups=groups or None,
-        dist=dist,
-        skew=skew,
-        seed=seed,
-        traffic_weight=traffic_weight,
+    opts = check_options(
+        Options,
+        {
+            "experts": experts,
+            "layers": layers,
+            "redundant": redundant,
+            "nodes": nodes,
+            "gpus_per_node": gpus_per_node,
+            "groups": groups,
+            "dist": dist,
+            "skew": skew,
+            "traffic_weight": traffic_weight,
+            "seed": seed,
+        },
     )
-    out.write_text(yaml.safe_dump(data, default_flow_style=None, sort_keys=False))
-    typer.echo(f"wrote {out}")
+    check_output_path(out, "--out")
+    data = instance(
+        out.stem,
+        opts.layers,
+        opts.experts,
+        opts.redundant,
+        opts.nodes,
+        opts.gpus_per_node,
+        groups=opts.groups or None,
+        dist=opts.dist,
+        skew=opts.skew,
+        seed=opts.seed,
+        traffic_weight=opts.traffic_weight,
+    )
+    checked_problem(data, out)
+    write_instance(yaml.safe_dump(data, default_flow_style=None, sort_keys=False), out)

@@ -12,10 +12,27 @@ import random
 from pathlib import Path
 
 import typer
+from pydantic import Field
 
+from schedkit.generate.options import check_options, check_output_path, write_instance
 from schedkit.io.rcpsp_yaml import to_yaml
+from schedkit.models.base import Frozen, NonNegInt, PosInt
 from schedkit.models.rcpsp.bounds import earliest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem
+
+MAX_ACTIVITIES = 2000
+
+
+class Options(Frozen):
+    """The options of `schedkit generate rcpsp`, with their ranges."""
+
+    n: PosInt = Field(le=MAX_ACTIVITIES)
+    resources: PosInt = Field(le=64)
+    seed: NonNegInt
+    downtime: bool
+    windows: bool
+    disjunctive: NonNegInt = Field(le=10 * MAX_ACTIVITIES)
+    infeasible: bool
 
 
 def _network(n: int, rng: random.Random) -> list[dict[str, object]]:
@@ -66,6 +83,8 @@ def _disjunctive_pairs(problem: RcpspProblem, count: int, rng: random.Random) ->
     linked = {(i, j) for i, j, _ in problem.arcs} | {(j, i) for i, j, _ in problem.arcs}
     ids = [a.id for a in problem.activities]
     pairs: list[list[str]] = []
+    if len(ids) < 2:
+        return pairs
     for _ in range(20 * count):
         if len(pairs) >= count:
             break
@@ -126,17 +145,27 @@ def command(
     out: Path | None = typer.Option(None, "--out", "-o", help="YAML file (default: stdout)"),
 ) -> None:
     """Generate an RCPSP instance with downtime, time windows and disjunctive pairs (YAML)."""
-    problem = generate(
-        n,
-        resources,
-        seed=seed,
-        downtime=downtime,
-        windows=windows,
-        disjunctive=disjunctive,
-        infeasible=infeasible,
+    opts = check_options(
+        Options,
+        {
+            "n": n,
+            "resources": resources,
+            "seed": seed,
+            "downtime": downtime,
+            "windows": windows,
+            "disjunctive": disjunctive,
+            "infeasible": infeasible,
+        },
     )
-    text = to_yaml(problem)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text)
+    if out is not None:
+        check_output_path(out, "--out")
+    problem = generate(
+        opts.n,
+        opts.resources,
+        seed=opts.seed,
+        downtime=opts.downtime,
+        windows=opts.windows,
+        disjunctive=opts.disjunctive,
+        infeasible=opts.infeasible,
+    )
+    write_instance(to_yaml(problem), out)

@@ -14,12 +14,25 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from pydantic import Field
 
-from schedkit.io.yaml_out import to_yaml
+from schedkit.generate.options import check_options, check_output_path, write_instance
+from schedkit.models.base import Frozen, NonNegFinite, NonNegInt, PosInt
 from schedkit.models.tardiness.problem import TardinessProblem
 
 P_MAX = 100
 W_MAX = 10
+MAX_JOBS = 10**6
+
+
+class Options(Frozen):
+    """The options of `schedkit generate tardiness`, with their ranges."""
+
+    n: PosInt = Field(le=MAX_JOBS)
+    tf: NonNegFinite = Field(le=1.0)
+    rdd: NonNegFinite = Field(le=2.0)
+    seed: NonNegInt
+    weighted: bool
 
 
 def due_date_range(total: int, tf: float, rdd: float) -> tuple[int, int]:
@@ -53,9 +66,7 @@ def command(
     out: Path | None = typer.Option(None, "--out", "-o", help="YAML file (default: stdout)"),
 ) -> None:
     """Generate a Potts & Van Wassenhove tardiness instance as columnar YAML."""
-    text = to_yaml(generate(n, tf, rdd, seed, weighted))
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text)
-        typer.echo(f"wrote {out}")
+    opts = check_options(Options, {"n": n, "tf": tf, "rdd": rdd, "seed": seed, "weighted": weighted})
+    if out is not None:
+        check_output_path(out, "--out")
+    write_instance(generate(opts.n, opts.tf, opts.rdd, opts.seed, opts.weighted), out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 import types
 import typing
 from typing import Any
@@ -12,13 +13,29 @@ from pydantic import BaseModel, ValidationError
 from schedkit.errors import InputError
 
 
+MAX_REPR = 80
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
+
+
+def short_repr(value: Any) -> str:
+    """A bounded repr of `value` (at most MAX_REPR characters, however large or deep the value
+    is), so that an error stays one short line."""
+    try:
+        text = _REPR.repr(value)
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_REPR else text[: MAX_REPR - 3] + "..."
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """('jobs', 3, 'due_date') -> 'jobs[3].due_date'."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not str(part).startswith(("function-", "tagged-union")):
+        elif not str(part).startswith(("function-", "tagged-union", "union-")):
             out += f".{part}" if out else str(part)
     return out
 
@@ -87,7 +104,7 @@ def from_validation_error(
     else:
         reason = first["msg"].removeprefix("Value error, ")
         if "input" in first and first["type"] not in ("value_error",):
-            reason += f", got {first['input']!r}"
+            reason += f", got {short_repr(first['input'])}"
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return InputError(reason, file=file, field=path, hint=hint)

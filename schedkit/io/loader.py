@@ -12,12 +12,20 @@ import yaml
 from pydantic import ValidationError
 
 from schedkit.errors import InputError
-from schedkit.io.errors import from_validation_error
+from schedkit.io.errors import field_path, from_validation_error, primary_errors
 from schedkit.io.formats import INSTANCE_SUFFIXES, find_format, known_patterns
 from schedkit.kinds import get_kind
 from schedkit.models.base import Problem
 
 INDEX = re.compile(r"^(?P<path>.+)#(?P<k>[^#/]*)$")
+DIGITS = re.compile(r"[0-9]+")
+MAX_FILE_BYTES = 256 * 2**20
+"""Instance and solution files above this size are refused before they are read."""
+MAX_DEPTH = 64
+"""Nesting depth allowed in a YAML/JSON document (schedkit's own files need under 10)."""
+MAX_ALIAS_NODES = 2_000_000
+"""Values a YAML document with anchors may expand to (guards against alias bombs)."""
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def split_index(spec: str) -> tuple[str, int | None]:
@@ -26,7 +34,7 @@ def split_index(spec: str) -> tuple[str, int | None]:
     if not match or Path(spec).exists():
         return str(spec), None
     path, k = match.group("path"), match.group("k")
-    if not k.isdigit() or int(k) < 1:
+    if not DIGITS.fullmatch(k) or int(k) < 1:
         raise InputError(f"instance index {k!r} is not a positive integer", file=path)
     return path, int(k)
 
@@ -38,7 +46,16 @@ def read_text(path: str) -> str:
         raise InputError("no such file", file=path)
     if p.is_dir():
         raise InputError("is a directory, not an instance file", file=path)
-    data = p.read_bytes()
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"file is {size / 2**20:.0f} MiB, above the {MAX_FILE_BYTES // 2**20} MiB limit",
+                file=path,
+            )
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
     if not data.strip():
         raise InputError("file is empty", file=path)
     try:
@@ -49,12 +66,48 @@ def read_text(path: str) -> str:
         ) from None
 
 
+def parse_document(text: str, path: str) -> Any:
+    """Parse YAML (the C loader when present) or JSON (by the `.json` suffix), with guards:
+    nesting depth, and the expanded size of a YAML document that uses anchors."""
+    is_json = path.lower().endswith(".json")
+    try:
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506
+    except (yaml.YAMLError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        reason = " ".join(str(exc).split())
+        raise InputError(f"cannot parse: {reason[:300]}", file=path) from None
+    except RecursionError:
+        raise InputError(
+            f"cannot parse: nested deeper than {MAX_DEPTH} levels", file=path
+        ) from None
+    if not is_json and "&" in text:
+        check_expansion(data, path)
+    return data
+
+
+def check_expansion(data: Any, path: str) -> None:
+    """InputError if `data` nests deeper than MAX_DEPTH or expands (YAML aliases share
+    values) to more than MAX_ALIAS_NODES values; a self-referencing alias is caught too."""
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(
+                f"nested deeper than {MAX_DEPTH} levels (a recursive YAML alias?)", file=path
+            )
+        items = node.values() if isinstance(node, dict) else node
+        count += len(items)
+        if count > MAX_ALIAS_NODES:
+            raise InputError(
+                f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)",
+                file=path,
+            )
+        stack += [(x, depth + 1) for x in items if isinstance(x, dict | list)]
+
+
 def parse_mapping(text: str, path: str) -> dict[str, Any]:
     """Parse a YAML or JSON document that must be a mapping."""
-    try:
-        data = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot parse: {exc}".replace("\n", " "), file=path) from None
+    data = parse_document(text, path)
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping at the top, got {type(data).__name__}", file=path)
     return data
@@ -98,7 +151,10 @@ def load_all(path: str | Path) -> list[Problem]:
     try:
         problems: list[Problem] = reader(text, path)
     except ValidationError as exc:
-        raise InputError(f"invalid {fmt.name} data: {exc.errors()[0]['msg']}", file=path) from None
+        first = primary_errors(exc.errors())[0]
+        reason = first["msg"].removeprefix("Value error, ")
+        field = field_path(tuple(first["loc"])) or None
+        raise InputError(f"invalid {fmt.name} data: {reason}", file=path, field=field) from None
     return problems
 
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from schedkit.errors import InputError
+from schedkit.io.errors import from_validation_error
 from schedkit.models.tardiness.problem import TardinessProblem
 
-NAME = re.compile(r"wt(\d+)", re.IGNORECASE)
+NAME = re.compile(r"wt([0-9]+)", re.IGNORECASE)
+MAX_JOBS = 10**6
+"""Largest n a wtN.txt file name may announce."""
 
 
 def jobs_from_name(path: str) -> int:
@@ -21,7 +26,12 @@ def jobs_from_name(path: str) -> int:
     match = NAME.match(Path(path).name)
     if not match:
         raise InputError("cannot tell n from the file name", file=path, hint="expected wtN.txt")
-    return int(match.group(1))
+    n = int(match.group(1))
+    if not 1 <= n <= MAX_JOBS:
+        raise InputError(
+            f"the file name announces n = {n} jobs", file=path, hint=f"need 1 <= n <= {MAX_JOBS}"
+        )
+    return n
 
 
 def parse_ints(text: str, path: str) -> list[int]:
@@ -51,11 +61,15 @@ def read_wt(text: str, path: str) -> list[TardinessProblem]:
     problems = []
     for k in range(len(values) // block):
         chunk = values[k * block : (k + 1) * block]
-        problems.append(
-            TardinessProblem.from_arrays(
-                p=chunk[:n], w=chunk[n : 2 * n], d=chunk[2 * n :], name=f"{stem}#{k + 1}"
+        try:
+            problems.append(
+                TardinessProblem.from_arrays(
+                    p=chunk[:n], w=chunk[n : 2 * n], d=chunk[2 * n :], name=f"{stem}#{k + 1}"
+                )
             )
-        )
+        except ValidationError as exc:
+            error = from_validation_error(exc, TardinessProblem)
+            raise InputError(error.reason, file=f"{path}#{k + 1}", field=error.field) from None
     return problems
 
 

@@ -77,13 +77,48 @@ def read_sm(text: str, path: str) -> list[RcpspProblem]:
                 file=path,
             )
         activities.append({"id": row[0], "duration": row[2], "demands": row[3:]})
+    jobs = [a["id"] for a in activities]
     precedences = []
+    rows: list[int] = []
     for line in prec:
         row = _ints(line, path, "PRECEDENCE RELATIONS")
         if len(row) < 3 or len(row) != 3 + row[2]:
             raise InputError(f"PRECEDENCE RELATIONS: malformed line {line.strip()!r}", file=path)
+        unknown = [s for s in row[3:] if s not in jobs]
+        if unknown:
+            raise InputError(
+                f"PRECEDENCE RELATIONS: job {row[0]} has successor {unknown[0]}, which is not a "
+                "job of REQUESTS/DURATIONS",
+                file=path,
+            )
+        rows.append(row[0])
         precedences += [{"before": row[0], "after": s} for s in row[3:]]
+    _check_jobs(text, path, jobs, rows)
     return [plain_problem(path, caps, activities, precedences)]
+
+
+def _check_jobs(text: str, path: str, jobs: list[int], rows: list[int]) -> None:
+    """The job count of the header, the REQUESTS rows and the PRECEDENCE rows agree."""
+    match = re.search(r"^\s*jobs\b[^:\n]*:\s*(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    if match:
+        announced = match.group(1)
+        if not announced.isascii() or not announced.isdigit() or int(announced) != len(jobs):
+            raise InputError(
+                f"the header announces {announced} jobs but REQUESTS/DURATIONS lists {len(jobs)}",
+                file=path,
+            )
+    missing = sorted(set(jobs) - set(rows))
+    if missing:
+        raise InputError(f"PRECEDENCE RELATIONS has no row for job {missing[0]}", file=path)
+    extra = sorted(set(rows) - set(jobs))
+    if extra:
+        raise InputError(
+            f"PRECEDENCE RELATIONS has a row for job {extra[0]}, which REQUESTS/DURATIONS lacks",
+            file=path,
+        )
+    if len(rows) != len(set(rows)):
+        twice = next(j for j in rows if rows.count(j) > 1)
+        raise InputError(f"PRECEDENCE RELATIONS has two rows for job {twice}", file=path)
 
 
 def plain_problem(

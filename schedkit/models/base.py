@@ -7,10 +7,52 @@ sequence, start times, a placement) and may carry the objective its producer cla
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+MAX_EXACT_INT = 2**53
+"""The largest integer a float64 (and so a JSON number read by any tool) holds exactly: the
+upper end of every integer field, and of every aggregate a kind checks (horizon, objective)."""
+
+
+def _plain_number(value: Any) -> Any:
+    """NumPy integers (as solvers produce them) as Python ints; anything else unchanged.
+
+    The strict number types below then reject booleans, strings (numeric or not) and, for
+    integers, floats: YAML `true` or `"4"` is a typo, not a number.
+    """
+    return int(value) if isinstance(value, np.integer) else value
+
+
+Int = Annotated[
+    int, BeforeValidator(_plain_number), Strict(), Field(ge=-MAX_EXACT_INT, le=MAX_EXACT_INT)
+]
+"""An integer in [-2^53, 2^53]; booleans, strings and floats are rejected."""
+NonNegInt = Annotated[int, BeforeValidator(_plain_number), Strict(), Field(ge=0, le=MAX_EXACT_INT)]
+"""An integer in [0, 2^53]."""
+PosInt = Annotated[int, BeforeValidator(_plain_number), Strict(), Field(gt=0, le=MAX_EXACT_INT)]
+"""An integer in [1, 2^53]."""
+Finite = Annotated[float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False)]
+"""A finite number (integers are accepted); NaN, infinities, booleans and strings are not."""
+NonNegFinite = Annotated[
+    float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False, ge=0)
+]
+"""A finite number >= 0."""
+PosFinite = Annotated[
+    float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False, gt=0)
+]
+"""A finite number > 0."""
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for an int or a finite float (not a bool): what validators accept in a solution."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return False
+    return math.isfinite(value)
 
 
 class Frozen(BaseModel):
@@ -43,7 +85,7 @@ class Solution(Frozen):
     """A decision for one problem; `objective` is what its producer claims (optional)."""
 
     KIND: ClassVar[str] = ""
-    objective: float | None = None
+    objective: Finite | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +127,14 @@ class Report:
 
 
 def check_claimed_objective(report: Report, claimed: float | None, *, tol: float = 1e-6) -> None:
-    """Flag a solution whose claimed objective differs from the recomputed one."""
-    if claimed is None or report.objective is None:
+    """Flag a solution whose claimed objective differs from the recomputed one (a claim that
+    is not a finite number is always flagged)."""
+    if claimed is None:
+        return
+    if not is_finite_number(claimed):
+        report.add("objective_mismatch", f"claimed objective {claimed!r} is not a finite number")
+        return
+    if report.objective is None:
         return
     if abs(claimed - report.objective) > tol * max(1.0, abs(report.objective)):
         report.add(

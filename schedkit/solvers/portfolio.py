@@ -1,37 +1,51 @@
-"""`solve()`: run backends within the time limit and return the best *validated* answer.
+"""`solve()`: run backends within one time budget and return the best *validated* answer.
 
-`auto` runs the kind's heuristic for a share of the limit, then the first exact backend that
-can run, warm-started from the incumbent. A named backend that is missing, crashes or finds
-nothing falls back to the heuristic. Every solution goes through the kind's independent
-validator; the objective reported is the validator's. What happened is kept in `stats`.
+`auto` runs the kind's heuristic for a share of the budget, then the first exact backend that
+can run, warm-started from the incumbent. A named backend that cannot run, crashes or finds
+nothing falls back to the heuristic (a `FallbackWarning` says so). Every solution goes through
+the kind's independent validator; the objective reported is the validator's.
+
+The budget is created before anything else, so the combinatorial bound, model building and
+search all draw from it; only the fallback may take a short floor past the deadline, which
+keeps `runtime_s <= time_limit + 1 s`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from schedkit.errors import BackendUnavailable, InputError
+from schedkit.errors import BackendSkipped, FallbackWarning, InputError, UnsupportedProblem
 from schedkit.kinds import KindSpec, kind_of
 from schedkit.models.base import Problem, Report, Solution
+from schedkit.solvers.arguments import check_int, check_params, check_problem, check_time_limit
+from schedkit.solvers.budget import Budget, Clock
 from schedkit.solvers.registry import backend_names, get_backend
-from schedkit.solvers.result import BackendOutput, Result, SolveOptions, Status
+from schedkit.solvers.result import BackendOutput, Result, SolveOptions, Status, Termination
 
 EPS = 1e-6
+FALLBACK_FLOOR = 0.5
+"""Seconds the fallback heuristic gets even when the budget is spent."""
+
+log = logging.getLogger("schedkit")
 
 
 @dataclass
 class Attempt:
-    """One backend run: its raw output and the validator's report of its solution."""
+    """One backend run: its raw output, why it stopped, and the validator's report."""
 
     backend: str
     output: BackendOutput | None
     report: Report | None
     runtime_s: float
-    error: str | None = None
+    termination: Termination
+    reason: str = ""
+    skipped: type[BackendSkipped] | None = None
+    """The kind of `BackendSkipped` raised when the backend could not run."""
 
     @property
     def valid(self) -> bool:
@@ -43,15 +57,23 @@ class Attempt:
             return self.report.objective
         return math.inf
 
+    @property
+    def proved_infeasible(self) -> bool:
+        return self.output is not None and self.output.status is Status.INFEASIBLE
+
     def stats(self) -> dict[str, Any]:
-        out = self.output
-        row: dict[str, Any] = {"runtime_s": round(self.runtime_s, 4)}
-        if self.error:
-            row["error"] = self.error
-        if out is not None:
-            row["status"] = out.status.value
-            row["lower_bound"] = out.lower_bound
-            row.update({k: v for k, v in out.stats.items() if k not in row})
+        row: dict[str, Any] = {
+            "runtime_s": round(self.runtime_s, 4),
+            "termination": self.termination.value,
+        }
+        if self.reason:
+            row["reason"] = self.reason
+        if self.skipped is not None:
+            row["skipped"] = self.skipped.__name__
+        if self.output is not None:
+            row["status"] = self.output.status.value
+            row["lower_bound"] = self.output.lower_bound
+            row.update({k: v for k, v in self.output.stats.items() if k not in row})
         if self.report is not None:
             row["objective"] = self.report.objective
             row["valid"] = self.report.feasible
@@ -63,19 +85,26 @@ class Attempt:
 def _run(
     spec: KindSpec, name: str, problem: Problem, opts: SolveOptions, hint: Solution | None
 ) -> Attempt:
-    start = time.monotonic()
+    start = opts.budget.now()
     try:
-        backend = get_backend(spec, name)
-        output = backend(problem, opts, hint)
-    except BackendUnavailable as exc:
-        return Attempt(name, None, None, time.monotonic() - start, f"unavailable: {exc}")
+        output = get_backend(spec, name)(problem, opts, hint)
+    except BackendSkipped as exc:
+        elapsed = opts.budget.now() - start
+        return Attempt(name, None, None, elapsed, Termination.UNAVAILABLE, str(exc), type(exc))
+    except KeyboardInterrupt:
+        elapsed = opts.budget.now() - start
+        return Attempt(name, None, None, elapsed, Termination.INTERRUPTED, "interrupted")
     except Exception as exc:  # a crashing backend must not take the answer down with it
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return Attempt(name, None, None, time.monotonic() - start, f"crashed: {detail}")
+        log.debug("backend %s crashed", name, exc_info=True)
+        elapsed = opts.budget.now() - start
+        return Attempt(name, None, None, elapsed, Termination.ERROR, f"crashed: {detail}")
     report = None
     if output.solution is not None:
         report = spec.validate(problem, output.solution.model_copy(update={"objective": None}))
-    return Attempt(name, output, report, time.monotonic() - start)
+    elapsed = opts.budget.now() - start
+    termination = output.termination or Termination.COMPLETED
+    return Attempt(name, output, report, elapsed, termination, output.reason)
 
 
 def _combine_bounds(spec: KindSpec, bounds: list[float | None], best: float) -> float | None:
@@ -90,8 +119,7 @@ def _combine_bounds(spec: KindSpec, bounds: list[float | None], best: float) -> 
 
 def _status(attempts: list[Attempt], best: Attempt | None, lb: float | None) -> Status:
     if best is None:
-        proven = any(a.output and a.output.status is Status.INFEASIBLE for a in attempts)
-        return Status.INFEASIBLE if proven else Status.UNKNOWN
+        return Status.INFEASIBLE if any(a.proved_infeasible for a in attempts) else Status.UNKNOWN
     for a in attempts:
         if a.output and a.output.status is Status.OPTIMAL and a.objective <= best.objective + EPS:
             return Status.OPTIMAL
@@ -100,10 +128,17 @@ def _status(attempts: list[Attempt], best: Attempt | None, lb: float | None) -> 
     return Status.FEASIBLE
 
 
-def _plan(spec: KindSpec, backend: str) -> list[str]:
-    if backend == "auto":
-        return [spec.heuristic, *spec.exact]
-    return [backend]
+def _check_backend(spec: KindSpec, backend: Any) -> str:
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a str, not {type(backend).__name__}")
+    if backend != "auto" and backend not in spec.backends:
+        valid = ", ".join(backend_names(spec))
+        raise InputError(
+            f"kind {spec.name!r} has no backend {backend!r}",
+            field="backend",
+            hint=f"valid: {valid}",
+        )
+    return backend
 
 
 def solve(
@@ -115,90 +150,117 @@ def solve(
     seed: int = 0,
     verbose: bool = False,
     params: dict[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> Result:
     """Solve `problem` with `backend` ("auto", or one the kind offers) within `time_limit` s."""
-    spec = kind_of(problem)
-    if backend != "auto" and backend not in spec.backends:
-        valid = ", ".join(backend_names(spec))
-        raise InputError(
-            f"kind {spec.name!r} has no backend {backend!r}",
-            field="backend",
-            hint=f"valid: {valid}",
-        )
-    opts = SolveOptions(time_limit, threads, seed, verbose, dict(params or {}))
-    comb_lb = spec.lower_bound(problem)
-    attempts: list[Attempt] = []
-    best: Attempt | None = None
-    plan = _plan(spec, backend)
-    for i, name in enumerate(plan):
-        is_auto_exact = backend == "auto" and name != spec.heuristic
-        if is_auto_exact and attempts and any(a.output and a.error is None for a in attempts[1:]):
-            break  # one exact backend ran to its end: the next would only repeat it
-        if backend == "auto" and name == spec.heuristic:
-            budget = opts.time_limit * spec.auto_heuristic_share
-        else:
-            budget = opts.remaining()
-        if i > 0 and budget <= 0.05:
-            break
-        hint = best.output.solution if best and best.output else None
-        attempt = _run(spec, name, problem, opts.sub(budget), hint)
-        attempts.append(attempt)
-        if attempt.valid and (best is None or attempt.objective < best.objective - EPS):
-            best = attempt
-        if attempt.output and attempt.output.status is Status.INFEASIBLE and best is None:
-            break
-        if best is not None and comb_lb is not None and best.objective <= comb_lb + EPS:
-            break
-    if (
-        backend not in ("auto", spec.heuristic)
-        and best is None
-        and not _proved_infeasible(attempts)
-    ):
-        fallback = _run(spec, spec.heuristic, problem, opts.sub(max(opts.remaining(), 0.5)), None)
-        attempts.append(fallback)
-        if fallback.valid:
-            best = fallback
-    return _result(spec, problem, attempts, best, comb_lb, opts)
-
-
-def _proved_infeasible(attempts: list[Attempt]) -> bool:
-    return any(a.output and a.output.status is Status.INFEASIBLE for a in attempts)
-
-
-def _result(
-    spec: KindSpec,
-    problem: Problem,
-    attempts: list[Attempt],
-    best: Attempt | None,
-    comb_lb: float | None,
-    opts: SolveOptions,
-) -> Result:
-    best_obj = best.objective if best else math.inf
-    backend_bounds = [a.output.lower_bound for a in attempts if a.output and a.error is None]
-    lb = _combine_bounds(spec, [comb_lb, *backend_bounds], best_obj)
-    status = _status(attempts, best, lb)
-    if status is Status.OPTIMAL:
-        lb = best_obj
-    stats: dict[str, Any] = {"combinatorial_bound": comb_lb}
-    stats["attempts"] = {a.backend: a.stats() for a in attempts}
-    reasons = [
-        a.output.stats["reason"] for a in attempts if a.output and "reason" in a.output.stats
-    ]
-    if status is Status.INFEASIBLE and reasons:
-        stats["reason"] = reasons[0]
-    report = best.report if best else None
-    return Result(
-        kind=spec.name,
-        name=problem.name,
-        status=status,
-        objective=best_obj if best else None,
-        lower_bound=lb,
-        backend=best.backend if best else (attempts[-1].backend if attempts else "none"),
-        runtime_s=time.monotonic() - opts.start,
-        solution=(best.output.solution.model_copy(update={"objective": best_obj}))
-        if best and best.output and best.output.solution
-        else None,
-        valid=best is not None,
-        stats=stats,
-        metrics=report.metrics if report else {},
+    seconds = check_time_limit(time_limit)
+    budget = Budget.start(seconds, clock) if clock else Budget.start(seconds)
+    spec = kind_of(check_problem(problem))
+    opts = SolveOptions(
+        time_limit=seconds,
+        threads=check_int("threads", threads, 1),
+        seed=check_int("seed", seed, 0),
+        verbose=bool(verbose),
+        params=check_params(spec, params),
+        budget=budget,
     )
+    _check_backend(spec, backend)
+    comb_lb = spec.lower_bound(problem, budget)
+    run = _Run(spec, problem, opts, comb_lb)
+    if backend == "auto":
+        run.auto()
+    else:
+        run.named(backend)
+    return run.result()
+
+
+class _Run:
+    """The attempts of one `solve()` call and the best valid answer among them."""
+
+    def __init__(
+        self, spec: KindSpec, problem: Problem, opts: SolveOptions, comb_lb: float | None
+    ) -> None:
+        self.spec, self.problem, self.opts, self.comb_lb = spec, problem, opts, comb_lb
+        self.started = opts.budget.deadline - opts.budget.limit
+        self.attempts: list[Attempt] = []
+        self.best: Attempt | None = None
+
+    def attempt(self, name: str, budget: Budget) -> Attempt:
+        hint = self.best.output.solution if self.best and self.best.output else None
+        attempt = _run(self.spec, name, self.problem, self.opts.with_budget(budget), hint)
+        log.info(
+            "%s: %s in %.3f s %s", name, attempt.termination, attempt.runtime_s, attempt.reason
+        )
+        self.attempts.append(attempt)
+        if attempt.valid and (self.best is None or attempt.objective < self.best.objective - EPS):
+            self.best = attempt
+        return attempt
+
+    def done(self) -> bool:
+        """A proof of infeasibility, an interruption, or an answer at the combinatorial bound."""
+        last = self.attempts[-1]
+        if last.termination is Termination.INTERRUPTED:
+            return True
+        if last.proved_infeasible and self.best is None:
+            return True
+        lb = self.comb_lb
+        return self.best is not None and lb is not None and self.best.objective <= lb + EPS
+
+    def auto(self) -> None:
+        """The heuristic for its share, then exact backends until one runs to its end."""
+        budget = self.opts.budget
+        self.attempt(self.spec.heuristic, budget.split(self.spec.auto_heuristic_share))
+        for name in self.spec.exact:
+            if self.done() or budget.remaining() <= 0.05:
+                return
+            attempt = self.attempt(name, budget)
+            if attempt.termination not in (Termination.UNAVAILABLE, Termination.ERROR):
+                return  # it ran to its end: the next would only repeat it
+            if attempt.skipped is not UnsupportedProblem:  # declining a variant is routine
+                warnings.warn(
+                    FallbackWarning(f"auto: {name} did not run ({attempt.reason})"), stacklevel=4
+                )
+
+    def named(self, backend: str) -> None:
+        """`backend` with the whole budget; the heuristic if it gives no valid answer."""
+        attempt = self.attempt(backend, self.opts.budget)
+        if backend == self.spec.heuristic or self.best is not None or self.done():
+            return
+        why = attempt.reason or f"no valid solution ({attempt.termination})"
+        warnings.warn(FallbackWarning(f"{backend}: {why}; using the heuristic"), stacklevel=4)
+        self.attempt(self.spec.heuristic, self.opts.budget.extended(FALLBACK_FLOOR))
+
+    def result(self) -> Result:
+        spec, best = self.spec, self.best
+        best_obj = best.objective if best else math.inf
+        backend_bounds = [a.output.lower_bound for a in self.attempts if a.output]
+        lb = _combine_bounds(spec, [self.comb_lb, *backend_bounds], best_obj)
+        status = _status(self.attempts, best, lb)
+        if status is Status.OPTIMAL:
+            lb = best_obj
+        stats: dict[str, Any] = {
+            "combinatorial_bound": self.comb_lb,
+            "attempts": {a.backend: a.stats() for a in self.attempts},
+        }
+        solution = best.output.solution if best and best.output else None
+        return Result(
+            kind=spec.name,
+            name=self.problem.name,
+            status=status,
+            objective=best_obj if best else None,
+            lower_bound=lb,
+            backend=best.backend if best else self.attempts[-1].backend,
+            runtime_s=self.opts.budget.now() - self.started,
+            solution=solution.model_copy(update={"objective": best_obj}) if solution else None,
+            valid=best is not None,
+            stats=stats,
+            metrics=best.report.metrics if best and best.report else {},
+            reason=self._reason(status),
+        )
+
+    def _reason(self, status: Status) -> str:
+        if status is Status.INFEASIBLE:
+            return next((a.reason for a in self.attempts if a.proved_infeasible and a.reason), "")
+        if status is Status.UNKNOWN:
+            return "; ".join(f"{a.backend}: {a.reason or a.termination}" for a in self.attempts)
+        return ""

@@ -1,15 +1,16 @@
-"""The answer contract shared by every kind and backend: Status, SolveOptions, Result."""
+"""The answer contract shared by every kind and backend: Status, Termination, SolveOptions,
+BackendOutput and Result."""
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from schedkit.models.base import Solution
+from schedkit.solvers.budget import Budget
 
 
 class Status(StrEnum):
@@ -21,45 +22,73 @@ class Status(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Termination(StrEnum):
+    """Why a backend stopped, beside the `Status` of its answer."""
+
+    OPTIMAL = "optimal"
+    """It proved its answer optimal."""
+    INFEASIBLE = "infeasible"
+    """It proved that no answer exists."""
+    TIME_LIMIT = "time_limit"
+    """The budget ran out."""
+    COMPLETED = "completed"
+    """It stopped on its own without a proof (a heuristic's stall or iteration limit)."""
+    INTERRUPTED = "interrupted"
+    """Stopped from outside (Ctrl-C)."""
+    UNAVAILABLE = "unavailable"
+    """It could not run here: a missing package, an unsupported variant, a model too large."""
+    ERROR = "error"
+    """It crashed; the reason holds the exception."""
+
+
 @dataclass(frozen=True)
 class SolveOptions:
-    """Limits and knobs of one solve; `params` pass through to the backend untouched."""
+    """Limits and knobs of one solve; `budget` is the one clock every part draws from.
+
+    `params` are checked by `solve()` against the engines' and the kind's known names and pass
+    through to the backend.
+    """
 
     time_limit: float = 10.0
     threads: int = 2
     seed: int = 0
     verbose: bool = False
     params: dict[str, Any] = field(default_factory=dict)
-    start: float = field(default_factory=time.monotonic)
+    budget: Budget = field(default=None, compare=False)  # type: ignore[assignment]
 
-    @property
-    def deadline(self) -> float:
-        return self.start + self.time_limit
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            object.__setattr__(self, "budget", Budget.start(self.time_limit))
 
-    def remaining(self) -> float:
-        """Seconds left before the deadline (never negative)."""
-        return max(0.0, self.deadline - time.monotonic())
+    def with_budget(self, budget: Budget, **changes: Any) -> SolveOptions:
+        """The same options drawing from `budget` (a child of this one's, usually)."""
+        return replace(self, budget=budget, **changes)
 
-    def sub(self, time_limit: float, **changes: Any) -> SolveOptions:
-        """The same options with a new clock starting now and at most `time_limit` seconds."""
-        fresh = SolveOptions(
-            time_limit=max(0.0, min(time_limit, self.remaining())),
-            threads=self.threads,
-            seed=self.seed,
-            verbose=self.verbose,
-            params=dict(self.params),
-        )
-        return replace(fresh, **changes) if changes else fresh
+
+_TERMINATION_OF = {
+    "optimal": Termination.OPTIMAL,
+    "infeasible": Termination.INFEASIBLE,
+}
 
 
 @dataclass
 class BackendOutput:
-    """What one backend returns before validation: its best solution and what it proved."""
+    """What one backend returns before validation: its best solution and what it proved.
+
+    `lower_bound` is the backend's own proven bound (None if it has none); `reason` says why
+    it ended where it did (e.g. the infeasibility it found); `stats` is for people, not code.
+    """
 
     solution: Solution | None
     status: Status
     lower_bound: float | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    termination: Termination | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.termination is None:
+            self.termination = _TERMINATION_OF.get(self.status.value, Termination.COMPLETED)
 
 
 def relative_gap(objective: float | None, lower_bound: float | None) -> float | None:
@@ -88,6 +117,8 @@ class Result:
     valid: bool
     stats: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    """Why the answer is what it is (the infeasibility found, or why no backend answered)."""
 
     @property
     def gap(self) -> float | None:
@@ -105,6 +136,7 @@ class Result:
             "backend": self.backend,
             "runtime_s": round(self.runtime_s, 4),
             "valid": self.valid,
+            "reason": self.reason,
             "metrics": self.metrics,
             "stats": self.stats,
             "solution": None if self.solution is None else solution_to_dict(self.solution),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import schedkit
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import ModelTooLarge
 from schedkit.generate.rcpsp import generate
 from schedkit.io.psplib import read_optima
 from schedkit.models.rcpsp import RcpspProblem
@@ -101,5 +101,5 @@ def test_milp_refuses_large_models() -> None:
     problem = RcpspProblem.model_validate(
         {"resources": [{"name": "R", "capacity": 2}], "activities": acts}
     )
-    with pytest.raises(BackendUnavailable, match="limits 60000 binaries"):
+    with pytest.raises(ModelTooLarge, match="limits 60000 binaries"):
         check_size(problem, 20_000)

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("torch", reason="replay tests need PyTorch (schedkit[replay])")
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import BackendUnavailable, InputError
 from schedkit.execute import replay_placement
 from schedkit.execute.placement import (
     dispatch,
@@ -120,5 +120,5 @@ def test_mode_resolution_on_cpu() -> None:
     assert resolve_mode("cpu", 4, True) == ("cpu", "gloo")
     with pytest.raises(BackendUnavailable, match="no CUDA GPU"):
         resolve_mode("cuda", 4, None)
-    with pytest.raises(BackendUnavailable, match="unknown device"):
+    with pytest.raises(InputError, match="unknown device"):
         resolve_mode("tpu", 4, None)

@@ -19,6 +19,10 @@ SPEC = KindSpec(
     exact=("cpsat", "milp"),
     auto_heuristic_share=0.1,
     integral=False,
+    params={
+        "greedy_time": "heuristic: seconds for the greedy reference variants",
+        "improve_time": "heuristic: seconds for the local search",
+    },
 )
 
 __all__ = ["SPEC", "Memory", "Op", "PipelineProblem", "PipelineSolution", "Times", "validate"]

@@ -13,8 +13,12 @@ The makespan adds the head start of device d (the forwards of microbatch 0 below
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from schedkit.models.pipeline.problem import PipelineProblem
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
 
 EPS = 1e-9
 
@@ -87,7 +91,7 @@ def infeasible_reason(problem: PipelineProblem) -> str | None:
     return None
 
 
-def lower_bound(problem: PipelineProblem) -> float | None:
+def lower_bound(problem: PipelineProblem, budget: Budget | None = None) -> float | None:
     """The bound for the problem's objective (None when the instance is infeasible)."""
     if infeasible_reason(problem) is not None:
         return None

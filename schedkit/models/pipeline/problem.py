@@ -9,17 +9,49 @@ stages, B flows down, W follows its B; every op changes the device's activation 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
-from schedkit.models.base import Frozen, Problem, Solution
+from schedkit.models.base import (
+    Finite,
+    Frozen,
+    Int,
+    NonNegFinite,
+    PosFinite,
+    PosInt,
+    Problem,
+    Solution,
+)
 
 OpKind = Literal["F", "B", "W", "BW"]
 OpKey = tuple[str, int, int]
 """(kind, stage, microbatch): the identity of one op."""
 
 Amount = float | tuple[float, ...]
+
+MAX_SERIAL_TIME = 1e12
+"""Largest total of every op's duration and communication delay (one after another): the
+range in which the exact backends' integer scaling and the validator's tolerance hold."""
+
+
+def _one_or_many(value: Any) -> str:
+    """The union member of a per-stage value: a list (one per stage) or one number."""
+    return "union-list" if isinstance(value, list | tuple) else "union-number"
+
+
+def _per_stage_type(number: Any) -> Any:
+    """`number | tuple[number, ...]`, validated as the one member the input's shape picks (so
+    a bad value gets one error at its own path, e.g. `times.F[2]`)."""
+    return Annotated[
+        Annotated[number, Tag("union-number")] | Annotated[tuple[number, ...], Tag("union-list")],
+        Discriminator(_one_or_many),
+    ]
+
+
+PosPerStage = _per_stage_type(PosFinite)
+NonNegPerStage = _per_stage_type(NonNegFinite)
+FinitePerStage = _per_stage_type(Finite)
 
 
 def _per_stage(value: Amount, stages: int, what: str) -> tuple[float, ...]:
@@ -34,19 +66,19 @@ def _per_stage(value: Amount, stages: int, what: str) -> tuple[float, ...]:
 class Times(Frozen):
     """Duration of F, B (input gradient) and W (weight gradient): a number or one per stage."""
 
-    F: PositiveFloat | tuple[PositiveFloat, ...] = 1.0
-    B: PositiveFloat | tuple[PositiveFloat, ...] = 1.0
-    W: PositiveFloat | tuple[PositiveFloat, ...] = 1.0
+    F: PosPerStage = 1.0
+    B: PosPerStage = 1.0
+    W: PosPerStage = 1.0
 
 
 class Memory(Frozen):
     """Activation memory each op adds per microbatch and stage (F >= 0 allocates, B, W <= 0
     free); `limit` caps the running total on each device (None: unlimited)."""
 
-    F: NonNegativeFloat | tuple[NonNegativeFloat, ...] = 1.0
-    B: float | tuple[float, ...] = -0.5
-    W: float | tuple[float, ...] = -0.5
-    limit: PositiveFloat | None = None
+    F: NonNegPerStage = 1.0
+    B: FinitePerStage = -0.5
+    W: FinitePerStage = -0.5
+    limit: PosFinite | None = None
 
     @model_validator(mode="after")
     def _frees(self) -> Memory:
@@ -64,15 +96,15 @@ class PipelineProblem(Problem):
 
     KIND: ClassVar[str] = "pipeline"
     kind: str = "pipeline"
-    devices: PositiveInt
-    microbatches: PositiveInt
-    chunks: PositiveInt = Field(default=1, le=8)
+    devices: PosInt
+    microbatches: PosInt
+    chunks: PosInt = Field(default=1, le=8)
     stage_placement: Literal["loop", "v"] = "loop"
     times: Times = Times()
-    comm: NonNegativeFloat = 0.0
+    comm: NonNegFinite = 0.0
     memory: Memory = Memory()
     objective: Literal["span", "makespan"] = "span"
-    resolution: PositiveInt | None = Field(default=None, le=100_000)
+    resolution: PosInt | None = Field(default=None, le=100_000)
     """Time units per 1.0 for the CP-SAT model (default: the smallest power of 10 that makes
     every time exact, at most 10^4)."""
 
@@ -83,7 +115,20 @@ class PipelineProblem(Problem):
         for name in ("F", "B", "W"):
             _per_stage(getattr(self.times, name), self.stages, f"times.{name}")
             _per_stage(getattr(self.memory, name), self.stages, f"memory.{name}")
+        serial = self.serial_time
+        if serial > MAX_SERIAL_TIME:
+            raise ValueError(
+                f"every op and communication one after another takes {serial:.3g}, above "
+                f"{MAX_SERIAL_TIME:g}, the supported range (scale the times and comm down)"
+            )
         return self
+
+    @property
+    def serial_time(self) -> float:
+        """Every op's duration plus one communication delay per op, one after another."""
+        m = self.microbatches
+        work = sum(m * (self.t["F"][s] + self.t["BW"][s]) for s in range(self.stages))
+        return work + 3 * self.stages * m * self.comm
 
     @property
     def stages(self) -> int:
@@ -150,11 +195,11 @@ class PipelineProblem(Problem):
 class Op(Frozen):
     """One scheduled op; `kind` BW is a fused backward (B then W without a split)."""
 
-    device: int
+    device: Int
     kind: OpKind
-    stage: int
-    microbatch: int
-    start: float
+    stage: Int
+    microbatch: Int
+    start: Finite
 
     @property
     def key(self) -> OpKey:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from schedkit.models.base import Report, check_claimed_objective
+from schedkit.models.base import Report, check_claimed_objective, is_finite_number
 from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.simulate import predecessors, simulate
 
@@ -22,6 +22,9 @@ def _check_ops(problem: PipelineProblem, sol: PipelineSolution, report: Report) 
     """Ranges, devices, duplicates and missing ops; False when times cannot be checked."""
     ok = True
     for op in sol.ops:
+        if not is_finite_number(op.start):
+            report.add("bad_time", f"{_name(op.key)} starts at {op.start!r}, not a finite number")
+            ok = False
         if not (0 <= op.stage < problem.stages and 0 <= op.microbatch < problem.microbatches):
             report.add("unknown_op", f"{_name(op.key)} is outside the stages/microbatches")
             ok = False
@@ -60,15 +63,24 @@ def _name(key: OpKey) -> str:
     return f"{key[0]}(stage {key[1]}, mb {key[2]})"
 
 
-def _check_times(problem: PipelineProblem, sol: PipelineSolution, report: Report) -> None:
+def tolerance(problem: PipelineProblem, sol: PipelineSolution) -> float:
+    """EPS in absolute terms up to times of 1e6, then relative (1e-12 of the largest end time):
+    far above float rounding, far below any real difference."""
+    scale = max((abs(op.start) + problem.duration(op.key) for op in sol.ops), default=0.0)
+    return EPS * max(1.0, scale * 1e-6)
+
+
+def _check_times(
+    problem: PipelineProblem, sol: PipelineSolution, report: Report, tol: float = EPS
+) -> None:
     ops = {op.key: op for op in sol.ops}
     for op in sol.ops:
-        if op.start < -EPS:
+        if op.start < -tol:
             report.add("negative_start", f"{_name(op.key)} starts at {op.start:g} < 0")
         for pred, lag in predecessors(problem, op.key, ops):
             p = ops[pred]
             ready = p.start + problem.duration(pred) + lag
-            if op.start < ready - EPS:
+            if op.start < ready - tol:
                 report.add(
                     "dependency",
                     f"{_name(op.key)} starts at {op.start:g} before "
@@ -83,7 +95,9 @@ def _device_rows(problem: PipelineProblem, sol: PipelineSolution) -> list[list[O
     return [sorted(r, key=lambda o: (o.start, problem.duration(o.key) > 0)) for r in rows]
 
 
-def _check_devices(problem: PipelineProblem, rows: list[list[Op]], report: Report) -> list[float]:
+def _check_devices(
+    problem: PipelineProblem, rows: list[list[Op]], report: Report, tol: float = EPS
+) -> list[float]:
     """Overlap and memory per device; returns the peak memory of each device."""
     peaks: list[float] = []
     limit = problem.memory.limit
@@ -93,7 +107,7 @@ def _check_devices(problem: PipelineProblem, rows: list[list[Op]], report: Repor
         for prev, op in zip([None, *row[:-1]], row, strict=True):
             if prev is not None:
                 prev_end = prev.start + problem.duration(prev.key)
-                if op.start < prev_end - EPS:
+                if op.start < prev_end - tol:
                     report.add(
                         "overlap",
                         f"device {d}: {_name(op.key)} starts at {op.start:g} "
@@ -101,7 +115,7 @@ def _check_devices(problem: PipelineProblem, rows: list[list[Op]], report: Repor
                     )
             level += problem.mem[op.kind][op.stage]
             peak = max(peak, level)
-            if limit is not None and level > limit + EPS and not flagged:
+            if limit is not None and level > limit + EPS * max(1.0, limit) and not flagged:
                 report.add(
                     "memory",
                     f"device {d}: memory reaches {level:g} > limit {limit:g} "
@@ -137,9 +151,10 @@ def validate(problem: PipelineProblem, solution: PipelineSolution) -> Report:
     report = Report()
     if not _check_ops(problem, solution, report):
         return report
-    _check_times(problem, solution, report)
+    tol = tolerance(problem, solution)
+    _check_times(problem, solution, report, tol)
     rows = _device_rows(problem, solution)
-    peaks = _check_devices(problem, rows, report)
+    peaks = _check_devices(problem, rows, report, tol)
     if len(report.violations) > MAX_MESSAGES:
         extra = len(report.violations) - MAX_MESSAGES
         report.violations = report.violations[:MAX_MESSAGES]

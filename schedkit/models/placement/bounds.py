@@ -20,10 +20,14 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from schedkit.models.placement.problem import PlacementProblem
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
 
 
 def replication_bound(w: np.ndarray, slots: int, gpus: int) -> float:
@@ -170,6 +174,6 @@ def layer_bounds(problem: PlacementProblem) -> np.ndarray:
     return np.array([layer_bound(problem, layer) for layer in range(problem.num_layers)])
 
 
-def lower_bound(problem: PlacementProblem) -> float:
+def lower_bound(problem: PlacementProblem, budget: Budget | None = None) -> float:
     """Sum over layers of the per-layer bound."""
     return float(layer_bounds(problem).sum())

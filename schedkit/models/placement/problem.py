@@ -18,18 +18,27 @@ import numpy as np
 from pydantic import (
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
     PlainSerializer,
-    PositiveInt,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from schedkit.models.base import Problem, Solution
+from schedkit.models.base import (
+    MAX_EXACT_INT,
+    Finite,
+    Int,
+    NonNegFinite,
+    NonNegInt,
+    PosInt,
+    Problem,
+    Solution,
+)
 
-Layout = tuple[tuple[tuple[int, ...], ...], ...]
+MAX_WEIGHT = 1e9
+"""Upper end of `traffic_weight`, `move_cost` and `balance_tolerance`."""
+
+Layout = tuple[tuple[tuple[Int, ...], ...], ...]
 """[layer][gpu] -> logical expert of each slot."""
 
 
@@ -51,14 +60,44 @@ def read_matrix(path: str, base_dir: str | None = None) -> np.ndarray:
     suffix = p.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.asarray(np.load(p, allow_pickle=False), dtype=float)
+            raw = np.load(p, allow_pickle=False)
+            check_numbers(raw, f"{str(p)!r}")
+            return np.asarray(raw, dtype=float)
         if suffix == ".csv":
             return np.atleast_2d(np.loadtxt(p, delimiter=",", dtype=float, ndmin=2))
         if suffix == ".json":
-            return np.asarray(json.loads(p.read_text()), dtype=float)
-    except (ValueError, OSError) as exc:
+            data = json.loads(p.read_text())
+            if not isinstance(data, list):
+                raise ValueError(f"expected a JSON array of numbers, got {_json_type(data)}")
+            check_numbers(data, f"{str(p)!r}")
+            return np.asarray(data, dtype=float)
+    except (ValueError, OSError, RecursionError) as exc:
         raise ValueError(f"cannot read {str(p)!r}: {exc}") from None
     raise ValueError(f"load file {str(p)!r}: expected .csv, .npy or .json")
+
+
+def _json_type(data: Any) -> str:
+    return {dict: "an object", str: "a string", bool: "a boolean"}.get(type(data), "a number")
+
+
+def check_numbers(value: Any, what: str) -> None:
+    """ValueError unless the nested lists `value` hold only numbers (no booleans, strings)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise ValueError(f"{what} must hold numbers, got an array of {value.dtype}")
+        return
+    if not isinstance(value, list | tuple):
+        return
+    try:
+        flat = np.array(value, dtype=object).ravel()
+    except ValueError:  # ragged in a way numpy cannot hold: reported by the caller
+        return
+    for kind in set(map(type, flat)):
+        if kind in (list, tuple):  # ragged: reported by the caller
+            continue
+        if kind is bool or not issubclass(kind, int | float | np.integer | np.floating):
+            name = {bool: "a boolean", str: "a string"}.get(kind, f"a {kind.__name__}")
+            raise ValueError(f"{what} must hold numbers only, found {name}")
 
 
 def as_array(value: Any, ndim: int, what: str, info: ValidationInfo) -> np.ndarray:
@@ -66,6 +105,9 @@ def as_array(value: Any, ndim: int, what: str, info: ValidationInfo) -> np.ndarr
     if isinstance(value, str | Path):
         ctx = info.context if isinstance(info.context, dict) else {}
         value = read_matrix(str(value), ctx.get("base_dir"))
+    if not isinstance(value, list | tuple | np.ndarray):
+        raise ValueError(f"{what} must be a {ndim}-D array of numbers or a file name")
+    check_numbers(value, what)
     try:
         arr = np.array(value, dtype=float)
     except (ValueError, TypeError):
@@ -74,8 +116,8 @@ def as_array(value: Any, ndim: int, what: str, info: ValidationInfo) -> np.ndarr
         ) from None
     if arr.ndim != ndim or 0 in arr.shape:
         raise ValueError(f"{what} must be a non-empty {ndim}-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{what} must be finite and non-negative")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > MAX_EXACT_INT):
+        raise ValueError(f"{what} must be finite, non-negative and at most 2^53")
     arr.setflags(write=False)
     return arr
 
@@ -98,20 +140,20 @@ class PlacementProblem(Problem):
     KIND: ClassVar[str] = "placement"
     kind: str = "placement"
     loads: Array
-    nodes: PositiveInt = 1
-    gpus_per_node: PositiveInt
-    slots_per_gpu: PositiveInt
-    groups: PositiveInt | None = None
+    nodes: PosInt = 1
+    gpus_per_node: PosInt
+    slots_per_gpu: PosInt
+    groups: PosInt | None = None
     group_local: Literal["primary", "strict", "off"] = "primary"
     coactivation: Array | None = None
-    traffic_weight: NonNegativeFloat = 0.0
+    traffic_weight: NonNegFinite = Field(default=0.0, le=MAX_WEIGHT)
     traffic_mode: Literal["weighted", "lexicographic"] = "weighted"
-    balance_tolerance: NonNegativeFloat = 0.0
+    balance_tolerance: NonNegFinite = Field(default=0.0, le=MAX_WEIGHT)
     split: Literal["even", "free"] = "even"
     scenarios: tuple[Array, ...] = ()
     previous: Layout | None = None
-    max_moves: NonNegativeInt | None = None
-    move_cost: NonNegativeFloat = 0.0
+    max_moves: NonNegInt | None = None
+    move_cost: NonNegFinite = Field(default=0.0, le=MAX_WEIGHT)
 
     @field_validator("loads", mode="before")
     @classmethod
@@ -268,9 +310,9 @@ class PlacementSolution(Solution):
 
     KIND: ClassVar[str] = "placement"
     placement: Layout = Field(min_length=1)
-    replicas: tuple[tuple[int, ...], ...] | None = None
-    max_loads: tuple[float, ...] | None = None
-    tokens: tuple[tuple[tuple[float, ...], ...], ...] | None = None
+    replicas: tuple[tuple[Int, ...], ...] | None = None
+    max_loads: tuple[Finite, ...] | None = None
+    tokens: tuple[tuple[tuple[Finite, ...], ...], ...] | None = None
 
     def array(self) -> np.ndarray:
         """The placement as an int array (layers, gpus, slots); needs equal slot counts."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-from schedkit.models.base import Report, check_claimed_objective
+from schedkit.models.base import Report, check_claimed_objective, is_finite_number
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 
 TOL = 1e-6
@@ -53,6 +53,50 @@ def _check_shape(problem: PlacementProblem, sol: PlacementSolution, report: Repo
             report.add("missing_expert", f"layer {layer}: experts {missing[:10]} have no replica")
             ok = False
     return ok
+
+
+def _check_token_shape(problem: PlacementProblem, sol: PlacementSolution, report: Report) -> bool:
+    """A `tokens` claim has one finite number per slot of the placement; False otherwise."""
+    if sol.tokens is None:
+        return True
+    if len(sol.tokens) != len(sol.placement):
+        report.add(
+            "bad_split", f"tokens lists {len(sol.tokens)} layers, the placement has {problem.num_layers}"
+        )
+        return False
+    ok = True
+    for layer, (claim, gpus) in enumerate(zip(sol.tokens, sol.placement, strict=True)):
+        shape_ok = len(claim) == len(gpus) and all(
+            len(t) == len(slots) for t, slots in zip(claim, gpus, strict=True)
+        )
+        if not shape_ok:
+            report.add("bad_split", f"layer {layer}: tokens do not match the slots of the placement")
+            ok = False
+            continue
+        bad = [t for row in claim for t in row if not is_finite_number(t)]
+        if bad:
+            report.add("bad_split", f"layer {layer}: tokens {bad[0]!r} is not a finite number")
+            ok = False
+    return ok
+
+
+def _check_even_tokens(
+    problem: PlacementProblem, sol: PlacementSolution, layer: int, cnt: np.ndarray, report: Report
+) -> None:
+    """Under `split: even` a `tokens` claim must be each expert's load over its replicas."""
+    if sol.tokens is None:
+        return
+    w = problem.loads[layer]
+    for g, (slots, claim) in enumerate(zip(sol.placement[layer], sol.tokens[layer], strict=True)):
+        for s, (e, t) in enumerate(zip(slots, claim, strict=True)):
+            even = w[e] / cnt[e]
+            if abs(t - even) > TOL * max(1.0, even):
+                report.add(
+                    "bad_split",
+                    f"layer {layer} GPU {g} slot {s}: claimed tokens {t:g}, but split: even "
+                    f"gives {even:g}",
+                )
+                return
 
 
 def _counts(problem: PlacementProblem, gpus: tuple[tuple[int, ...], ...]) -> np.ndarray:
@@ -195,8 +239,16 @@ def _check_claims(
                 f"{len(sol.replicas)} layers of replica counts for {len(counts)}",
             )
     if sol.max_loads is not None:
+        if len(sol.max_loads) != len(maxes):
+            report.add(
+                "load_mismatch", f"{len(sol.max_loads)} claimed max loads for {len(maxes)} layers"
+            )
         for layer, (claimed, real) in enumerate(zip(sol.max_loads, maxes, strict=False)):
-            if abs(claimed - real) > TOL * max(1.0, real):
+            if not is_finite_number(claimed):
+                report.add(
+                    "load_mismatch", f"layer {layer}: claimed max load {claimed!r} is not finite"
+                )
+            elif abs(claimed - real) > TOL * max(1.0, real):
                 report.add(
                     "load_mismatch",
                     f"layer {layer}: claimed max load {claimed:g}, placement gives {real:g}",
@@ -207,6 +259,8 @@ def validate(problem: PlacementProblem, solution: PlacementSolution) -> Report:
     """Check the placement and recompute objective and balance metrics."""
     report = Report()
     if not _check_shape(problem, solution, report):
+        return report
+    if not _check_token_shape(problem, solution, report):
         return report
     _check_groups(problem, solution, report)
     moves = _moves(problem, solution, report)
@@ -219,6 +273,7 @@ def validate(problem: PlacementProblem, solution: PlacementSolution) -> Report:
             loads, tokens = _free_gpu_loads(problem, solution, layer, report)
         else:
             loads = _even_gpu_loads(stack[:, layer, :], gpus, cnt)
+            _check_even_tokens(problem, solution, layer, cnt, report)
         counts.append(cnt)
         maxes.append(float(loads[0].max()))
         worst.append(float(loads.max()))
@@ -257,8 +312,8 @@ def _metrics(
     out: dict[str, Any] = {
         "balance_mean": float(np.mean(bal)),
         "balance_max": float(np.max(bal)),
-        "balancedness_mean": float(np.mean([1 / b for b in bal])),
-        "balancedness_min": float(np.min([1 / b for b in bal])),
+        "balancedness_mean": float(np.mean([1 / b if b > 0 else 1.0 for b in bal])),
+        "balancedness_min": float(np.min([1 / b if b > 0 else 1.0 for b in bal])),
         "balance": [round(b, 6) for b in bal],
         "max_loads": maxes,
     }

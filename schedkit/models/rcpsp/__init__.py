@@ -31,6 +31,12 @@ SPEC = KindSpec(
         Format("patterson-rcp", ("*.rcp",), "schedkit.io.patterson:read_rcp"),
     ),
     generator="schedkit.generate.rcpsp:command",
+    params={
+        "schedules": "heuristic: budget of generated schedules",
+        "pop_size": "heuristic: GA population size",
+        "mutation": "heuristic: GA mutation rate",
+        "justify": "heuristic: forward-backward improvement on or off",
+    },
 )
 
 __all__ = [

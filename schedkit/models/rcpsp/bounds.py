@@ -10,8 +10,12 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 from schedkit.models.rcpsp.problem import RcpspProblem, Resource
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
 
 
 def topological_order(problem: RcpspProblem) -> list[int]:
@@ -88,7 +92,7 @@ def resource_bound(problem: RcpspProblem) -> int:
     return best
 
 
-def lower_bound(problem: RcpspProblem) -> float:
+def lower_bound(problem: RcpspProblem, budget: Budget | None = None) -> float:
     """The best combinatorial bound: max(critical path, resource energy)."""
     return float(max(critical_path_bound(problem), resource_bound(problem)))
 

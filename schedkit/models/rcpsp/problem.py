@@ -17,9 +17,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from schedkit.models.base import Frozen, Problem, Solution
+from schedkit.models.base import MAX_EXACT_INT, Frozen, Int, NonNegInt, PosInt, Problem, Solution
 
 
 def _to_id(value: Any) -> Any:
@@ -33,9 +33,9 @@ ActivityId = Annotated[str, BeforeValidator(_to_id)]
 class Downtime(Frozen):
     """Inside `[start, end)` the resource offers only `capacity` units (0: closed)."""
 
-    start: NonNegativeInt
-    end: PositiveInt
-    capacity: NonNegativeInt = 0
+    start: NonNegInt
+    end: PosInt
+    capacity: NonNegInt = 0
 
     @model_validator(mode="after")
     def _window(self) -> Downtime:
@@ -48,7 +48,7 @@ class Resource(Frozen):
     """A renewable resource: `capacity` units per time unit, reduced inside `downtime`."""
 
     name: str
-    capacity: NonNegativeInt
+    capacity: NonNegInt
     downtime: tuple[Downtime, ...] = ()
 
     @model_validator(mode="after")
@@ -74,11 +74,11 @@ class Activity(Frozen):
     """One activity: duration, demand per resource (in resource order), time window."""
 
     id: ActivityId
-    duration: NonNegativeInt
-    demands: tuple[NonNegativeInt, ...] = ()
+    duration: NonNegInt
+    demands: tuple[NonNegInt, ...] = ()
     """One value per resource, in the order of `resources`; empty means no demand."""
-    release: NonNegativeInt = 0
-    deadline: NonNegativeInt | None = None
+    release: NonNegInt = 0
+    deadline: NonNegInt | None = None
     """Latest finish time, if any."""
 
 
@@ -87,7 +87,7 @@ class Precedence(Frozen):
 
     before: ActivityId
     after: ActivityId
-    lag: NonNegativeInt = 0
+    lag: NonNegInt = 0
     type: Literal["FS", "SS"] = "FS"
 
 
@@ -123,7 +123,24 @@ class RcpspProblem(Problem):
         cycle = self._find_cycle()
         if cycle:
             raise ValueError("precedence cycle: " + " -> ".join(cycle))
+        horizon = self.serial_horizon
+        if horizon > MAX_EXACT_INT:
+            raise ValueError(
+                f"the serial horizon (latest release or downtime end + every duration + every "
+                f"lag) is {horizon:.3g}, above 2^53 = {MAX_EXACT_INT}, the range in which "
+                "schedkit computes times exactly (scale the times down)"
+            )
         return self
+
+    @property
+    def serial_horizon(self) -> int:
+        """An upper bound on the makespan of a schedule that exists whenever any does without
+        deadlines: everything one after another, after the last release and downtime."""
+        last_down = max((w.end for r in self.resources for w in r.downtime), default=0)
+        first = max([last_down, *(a.release for a in self.activities)])
+        return (
+            first + sum(a.duration for a in self.activities) + sum(p.lag for p in self.precedences)
+        )
 
     def _check_references(self, ids: set[str]) -> None:
         for k, p in enumerate(self.precedences):
@@ -231,4 +248,4 @@ class RcpspSolution(Solution):
     """Start time of every activity, by position in `problem.activities` (0-based)."""
 
     KIND: ClassVar[str] = "rcpsp"
-    start: tuple[int, ...]
+    start: tuple[Int, ...]

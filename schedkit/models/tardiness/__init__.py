@@ -24,6 +24,17 @@ SPEC = KindSpec(
         Format("orlib-wt", ("wt[0-9]*.txt",), "schedkit.io.orlib:read_wt", multi_instance=True),
     ),
     generator="schedkit.generate.tardiness:command",
+    params={
+        "max_iters": "heuristic: most kicks of the iterated dynasearch",
+        "stall_iters": "heuristic: stop after this many kicks without improvement",
+        "kick": "heuristic: random swaps per kick",
+        "kick_span": "heuristic: largest position distance of a kick swap",
+        "window": "heuristic: largest position distance of a dynasearch swap",
+        "release_window": "heuristic: move distance with release dates",
+        "atc_k": "heuristic: look-ahead values tried for ATC",
+        "formulation": "milp: time-indexed or disjunctive",
+        "time_indexed_max_nonzeros": "milp: size above which time-indexed is not used",
+    },
 )
 
 __all__ = ["SPEC", "Job", "TardinessProblem", "TardinessSolution", "validate"]

@@ -9,11 +9,15 @@ jobs to those completion times, a linear assignment problem, bounds the optimum 
 from __future__ import annotations
 
 import heapq
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from schedkit.models.tardiness.problem import TardinessProblem
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
 
 
 def srpt_completion_times(p: np.ndarray, r: np.ndarray) -> list[int]:
@@ -49,6 +53,6 @@ def assignment_bound(problem: TardinessProblem) -> int:
     return int(cost[rows, cols].sum())
 
 
-def lower_bound(problem: TardinessProblem) -> float:
+def lower_bound(problem: TardinessProblem, budget: Budget | None = None) -> float:
     """The best combinatorial bound known for `problem`."""
     return float(assignment_bound(problem))

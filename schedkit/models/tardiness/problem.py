@@ -6,9 +6,9 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from schedkit.models.base import Frozen, Problem, Solution
+from schedkit.models.base import MAX_EXACT_INT, Frozen, Int, NonNegInt, PosInt, Problem, Solution
 
 COLUMNS = ("processing_time", "due_date", "weight", "release_date", "name")
 
@@ -16,10 +16,10 @@ COLUMNS = ("processing_time", "due_date", "weight", "release_date", "name")
 class Job(Frozen):
     """One job; times are non-negative integers (as in the standard benchmark sets)."""
 
-    processing_time: PositiveInt
-    due_date: NonNegativeInt
-    weight: NonNegativeInt = 1
-    release_date: NonNegativeInt = 0
+    processing_time: PosInt
+    due_date: NonNegInt
+    weight: NonNegInt = 1
+    release_date: NonNegInt = 0
     name: str | None = None
 
 
@@ -54,6 +54,20 @@ class TardinessProblem(Problem):
         n = next(iter(lengths.values()), 0)
         data["jobs"] = [{k: columns[k][i] for k in columns} for i in range(n)]
         return data
+
+    @field_validator("jobs")
+    @classmethod
+    def _exact_range(cls, jobs: tuple[Job, ...]) -> tuple[Job, ...]:
+        """Refuse instances whose total weighted tardiness could exceed 2^53 (not exact)."""
+        horizon = max(j.release_date for j in jobs) + sum(j.processing_time for j in jobs)
+        worst = sum(j.weight for j in jobs) * horizon
+        if worst > MAX_EXACT_INT:
+            raise ValueError(
+                f"sum(weight) x (max release_date + sum(processing_time)) = {worst:.3g} exceeds "
+                f"2^53 = {MAX_EXACT_INT}, the range in which tardiness is computed exactly "
+                "(scale the times or the weights down)"
+            )
+        return jobs
 
     @property
     def n(self) -> int:
@@ -130,5 +144,5 @@ class TardinessSolution(Solution):
     """
 
     KIND: ClassVar[str] = "tardiness"
-    sequence: tuple[int, ...]
-    start: tuple[int, ...] | None = None
+    sequence: tuple[Int, ...]
+    start: tuple[Int, ...] | None = None

@@ -24,6 +24,7 @@ from schedkit.models.pipeline.scaling import (
     memory_precedences,
     scale,
 )
+from schedkit.solvers.cpsat.runner import run_cpsat
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 Vars = dict[OpKey, cp_model.IntVar]
@@ -127,7 +128,7 @@ def _hint(
 ) -> PipelineSolution | None:
     if hint is not None:
         return hint
-    ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.remaining()))
+    ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.budget.remaining()))
     return None if ref is None else ref[0]
 
 
@@ -161,36 +162,32 @@ def solve(
     """Minimise the problem's objective with CP-SAT within the time limit."""
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
-        return BackendOutput(None, Status.INFEASIBLE, stats={"reason": reason})
+        return BackendOutput(None, Status.INFEASIBLE, reason=reason)
     sc = scale(problem)
     model, start, end, obj = build_model(problem, sc)
     seed = _hint(problem, sc, hint, options)
     hinted = integer_starts(problem, sc, seed) if seed is not None else None
     if hinted is not None:
         _add_hint(model, problem, sc, hinted, start, end, obj)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, options.remaining() - 0.1)
-    solver.parameters.num_workers = max(1, options.threads)
-    solver.parameters.random_seed = options.seed
-    solver.parameters.log_search_progress = options.verbose
+    defaults: dict[str, int] = {}
     if 3 * problem.stages * problem.microbatches > 300:  # reservoir probing gets too slow
-        solver.parameters.cp_model_probing_level = 0
-    for name, value in options.params.get("cpsat", {}).items():
-        setattr(solver.parameters, name, value)
-    code = solver.solve(model)
+        defaults["cp_model_probing_level"] = 0
+    run = run_cpsat(model, options, defaults=defaults)
     stats = {
         "resolution": sc.resolution,
         "exact_scaling": sc.exact,
         "hinted": hinted is not None,
-        "cpsat_status": solver.status_name(code),
-        "wall_s": round(solver.wall_time, 3),
+        **run.stats,
     }
-    if code == cp_model.INFEASIBLE:
-        return BackendOutput(None, Status.INFEASIBLE if sc.exact else Status.UNKNOWN, stats=stats)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return BackendOutput(None, Status.UNKNOWN, stats=stats)
-    starts = {key: solver.value(var) for key, var in start.items()}
+    if run.status is Status.INFEASIBLE:
+        status = Status.INFEASIBLE if sc.exact else Status.UNKNOWN
+        return BackendOutput(None, status, stats=stats, reason="CP-SAT proved it infeasible")
+    if not run.has_solution:
+        return BackendOutput(None, Status.UNKNOWN, stats=stats, termination=run.termination)
+    starts = {key: run.value(var) for key, var in start.items()}
     solution = from_integer_starts(problem, sc, starts, name="cpsat")
-    proven = code == cp_model.OPTIMAL and sc.exact
-    bound = solver.best_objective_bound / sc.resolution if sc.exact else None
-    return BackendOutput(solution, Status.OPTIMAL if proven else Status.FEASIBLE, bound, stats)
+    proven = run.status is Status.OPTIMAL and sc.exact
+    bound = run.bound / sc.resolution if sc.exact and run.bound is not None else None
+    if proven:
+        return BackendOutput(solution, Status.OPTIMAL, bound, stats)
+    return BackendOutput(solution, Status.FEASIBLE, bound, stats, run.termination)

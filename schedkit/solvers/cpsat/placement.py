@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 from ortools.sat.python import cp_model
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import UnsupportedProblem
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
+from schedkit.solvers.cpsat.runner import run_cpsat
 from schedkit.solvers.heuristics.placement_layer import LayerData, scale_for, solve_by_layers
-from schedkit.solvers.result import BackendOutput, SolveOptions
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 
 class LayerModel:
@@ -155,18 +156,17 @@ def solve_layer(
         return None, 0.0, False  # no time to build and search: keep the incumbent
     lm = LayerModel(d)
     lm.add_hint(d.hint_counts())
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = max(1, min(options.threads, 8))
-    solver.parameters.random_seed = options.seed
-    solver.parameters.log_search_progress = options.verbose
-    status = solver.solve(lm.m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    run = run_cpsat(
+        lm.m,
+        options.with_budget(options.budget, threads=min(options.threads, 8)),
+        budget=options.budget.sub(seconds),
+    )
+    if not run.has_solution or run.bound is None:
         return None, 0.0, False
     slack = 0.0 if lm.exact else d.slots * 0.5
-    bound = max(0.0, (solver.best_objective_bound - slack) / lm.scale)
-    proven = status == cp_model.OPTIMAL and lm.exact
-    return lm.counts(solver), bound, proven
+    bound = max(0.0, (run.bound - slack) / lm.scale)
+    proven = run.status is Status.OPTIMAL and lm.exact
+    return lm.counts(run.solver), bound, proven
 
 
 def solve(
@@ -174,5 +174,5 @@ def solve(
 ) -> BackendOutput:
     """CP-SAT layer by layer, within the time limit."""
     if problem.split == "free":
-        raise BackendUnavailable("cpsat models split: even only; use milp or heuristic")
+        raise UnsupportedProblem("cpsat models split: even only; use milp or heuristic")
     return solve_by_layers(problem, options, hint, solve_layer, "cpsat")

@@ -13,13 +13,14 @@ may override any CP-SAT parameter.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution, Resource
-from schedkit.solvers.cpsat.common import make_solver, solver_stats
+from schedkit.solvers.cpsat.runner import CpsatRun, run_cpsat
 from schedkit.solvers.heuristics.rcpsp import exact_start
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
@@ -80,15 +81,14 @@ def solve(
         return start.done
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     model, starts, _ = build_model(problem, horizon, min(lb, horizon), incumbent)
-    solver = make_solver(options)
-    code = solver.solve(model)
-    stats: dict[str, Any] = {"horizon": horizon, **solver_stats(solver, code)}
+    run = run_cpsat(model, options)
     best = incumbent
     bound = lb
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        best = [int(solver.value(v)) for v in starts]
-        bound = max(bound, int(solver.best_objective_bound))
-    return _output(problem, code, best, bound, stats)
+    if run.has_solution:
+        best = [run.value(v) for v in starts]
+    if run.bound is not None:
+        bound = max(bound, math.ceil(run.bound - 1e-6))
+    return _output(problem, run, best, bound, {"horizon": horizon, **run.stats})
 
 
 def _makespan(problem: RcpspProblem, start: list[int]) -> int:
@@ -96,16 +96,17 @@ def _makespan(problem: RcpspProblem, start: list[int]) -> int:
 
 
 def _output(
-    problem: RcpspProblem, code: Any, best: list[int] | None, bound: int, stats: dict[str, Any]
+    problem: RcpspProblem, run: CpsatRun, best: list[int] | None, bound: int, stats: dict[str, Any]
 ) -> BackendOutput:
-    if code == cp_model.INFEASIBLE:
+    if run.status is Status.INFEASIBLE:
         if best is not None:  # cannot happen: the incumbent is a feasible schedule
             raise RuntimeError("CP-SAT reported infeasible although a schedule is known")
-        stats["reason"] = "CP-SAT proved that no schedule satisfies all constraints"
-        return BackendOutput(None, Status.INFEASIBLE, None, stats)
+        why = "CP-SAT proved that no schedule satisfies all constraints"
+        return BackendOutput(None, Status.INFEASIBLE, None, stats, reason=why)
     if best is None:
-        return BackendOutput(None, Status.UNKNOWN, float(bound), stats)
+        return BackendOutput(None, Status.UNKNOWN, float(bound), stats, run.termination)
     ms = _makespan(problem, best)
     solution = RcpspSolution(start=tuple(best), objective=float(ms))
-    status = Status.OPTIMAL if bound >= ms else Status.FEASIBLE
-    return BackendOutput(solution, status, float(min(bound, ms)), stats)
+    if bound >= ms:
+        return BackendOutput(solution, Status.OPTIMAL, float(ms), stats)
+    return BackendOutput(solution, Status.FEASIBLE, float(bound), stats, run.termination)

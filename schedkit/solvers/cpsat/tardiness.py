@@ -6,8 +6,8 @@ from ortools.sat.python import cp_model
 
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
-from schedkit.solvers.cpsat.common import STATUS, make_solver, solver_stats
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.cpsat.runner import run_cpsat
+from schedkit.solvers.result import BackendOutput, SolveOptions
 
 
 def build(
@@ -47,17 +47,15 @@ def solve(
             t = max(t, problem.jobs[j].release_date)
             model.add_hint(starts[j], t)
             t += problem.jobs[j].processing_time
-    solver = make_solver(options)
-    code = solver.solve(model)
-    status = STATUS[code]
-    stats = solver_stats(solver, code)
-    if status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return BackendOutput(None, status, bound, stats)
-    values = [solver.value(s) for s in starts]
+    run = run_cpsat(model, options)
+    if not run.has_solution:
+        return BackendOutput(None, run.status, bound, run.stats, run.termination, run.reason)
+    values = [run.value(s) for s in starts]
     order = sorted(range(problem.n), key=lambda j: values[j])
     solution = TardinessSolution(
         sequence=tuple(order),
         start=tuple(values[j] for j in order),
-        objective=solver.objective_value,
+        objective=run.objective,
     )
-    return BackendOutput(solution, status, max(bound, solver.best_objective_bound), stats)
+    lb = max(bound, run.bound) if run.bound is not None else bound
+    return BackendOutput(solution, run.status, lb, run.stats, run.termination)

@@ -21,10 +21,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import UnsupportedProblem
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 EDD_OPTIMAL = -1
 SPT_OPTIMAL = -2
@@ -175,9 +175,9 @@ def solve_lawler(
 
 def _check_supported(problem: TardinessProblem) -> None:
     if problem.weighted:
-        raise BackendUnavailable("lawler solves unweighted total tardiness only (weights != 1)")
+        raise UnsupportedProblem("lawler solves unweighted total tardiness only (weights != 1)")
     if problem.has_releases:
-        raise BackendUnavailable("lawler does not handle release dates")
+        raise UnsupportedProblem("lawler does not handle release dates")
 
 
 def solve(
@@ -188,11 +188,17 @@ def solve(
     lb = lower_bound(problem)
     start = time.monotonic()
     try:
-        value, seq = solve_lawler(problem, start + options.remaining())
+        value, seq = solve_lawler(problem, start + options.budget.remaining())
     except _Timeout:
         fallback = tuple(hint.sequence) if hint is not None else tuple(edd_order(problem))
-        stats = {"stop": "time_limit", "runtime_s": round(time.monotonic() - start, 4)}
-        return BackendOutput(TardinessSolution(sequence=fallback), Status.FEASIBLE, lb, stats)
-    stats = {"stop": "optimal", "runtime_s": round(time.monotonic() - start, 4)}
+        stats = {"runtime_s": round(time.monotonic() - start, 4)}
+        return BackendOutput(
+            TardinessSolution(sequence=fallback),
+            Status.FEASIBLE,
+            lb,
+            stats,
+            termination=Termination.TIME_LIMIT,
+        )
+    stats = {"runtime_s": round(time.monotonic() - start, 4)}
     solution = TardinessSolution(sequence=tuple(seq), objective=float(value))
     return BackendOutput(solution, Status.OPTIMAL, float(value), stats)

@@ -166,8 +166,8 @@ def solve(
     """Best reference, improved locally within a small share of the time limit."""
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
-        return BackendOutput(None, Status.INFEASIBLE, stats={"reason": reason})
-    share = min(0.3, 0.3 * options.remaining())
+        return BackendOutput(None, Status.INFEASIBLE, reason=reason)
+    share = min(0.3, 0.3 * options.budget.remaining())
     greedy_time = float(options.params.get("greedy_time", share))
     if GREEDY_S_PER_OP * 3 * problem.stages * problem.microbatches > greedy_time:
         greedy_time = 0.0  # not even one greedy variant would finish
@@ -175,7 +175,7 @@ def solve(
     scored = sorted((_objective(problem, o), name) for name, o in cands.items())
     value, name = scored[0]
     if value == float("inf"):
-        return BackendOutput(None, Status.UNKNOWN, stats={"reason": "no reference fits"})
+        return BackendOutput(None, Status.UNKNOWN, reason="no reference fits")
     orders = cands[name]
     lb = bounds.lower_bound(problem)
     budget = float(options.params.get("improve_time", share))

@@ -327,7 +327,7 @@ def solve(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
     """Greedy + improvement, layer by layer, within the time limit."""
-    deadline = options.deadline - min(0.05, 0.1 * options.time_limit)
+    deadline = options.budget.deadline
     layers = Planner(problem, deadline).run(hint)
     return output(problem, layers, "greedy+local-search")
 

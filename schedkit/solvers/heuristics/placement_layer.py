@@ -149,11 +149,11 @@ def solve_by_layers(
     name: str,
 ) -> BackendOutput:
     """Run `layer_solver` on every layer in turn (incumbent: hint or quick heuristic)."""
-    deadline = options.deadline - min(0.1, 0.1 * options.time_limit)
+    deadline = options.budget.deadline
     planner = Planner(problem, deadline)
     hints = hint_arrays(problem, hint)
     if hints is None:
-        planner.deadline = time.monotonic() + min(1.0, 0.1 * options.remaining())
+        planner.deadline = time.monotonic() + min(1.0, 0.1 * options.budget.remaining())
         hints = planner.run(None)
         planner.deadline = deadline
     planner.place = list(hints)

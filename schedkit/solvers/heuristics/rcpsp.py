@@ -23,13 +23,13 @@ def solve(
     """Best schedule found within the time limit (or the schedule budget)."""
     reason = infeasibility_reason(problem)
     if reason:
-        return BackendOutput(None, Status.INFEASIBLE, None, {"reason": reason})
+        return BackendOutput(None, Status.INFEASIBLE, None, reason=reason)
     lb = int(lower_bound(problem))
     params = options.params
     res = run_ga(
         problem,
         budget=int(params.get("schedules", 10**12)),
-        time_limit=options.remaining(),
+        time_limit=options.budget.remaining(),
         seed=options.seed,
         target=lb,
         hints=[hint.start] if hint is not None and len(hint.start) == problem.n else [],
@@ -39,8 +39,8 @@ def solve(
     )
     stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}
     if not res.start or res.lateness > 0:
-        stats["reason"] = f"no schedule meeting every deadline found (lateness {res.lateness})"
-        return BackendOutput(None, Status.UNKNOWN, float(lb), stats)
+        why = f"no schedule meeting every deadline found (lateness {res.lateness})"
+        return BackendOutput(None, Status.UNKNOWN, float(lb), stats, reason=why)
     solution = RcpspSolution(start=tuple(res.start), objective=float(res.makespan))
     status = Status.OPTIMAL if res.makespan <= lb else Status.FEASIBLE
     return BackendOutput(solution, status, float(lb), stats)
@@ -72,7 +72,7 @@ def exact_start(
     """Static infeasibility, the combinatorial bound, and the hint (or a quick schedule)."""
     reason = infeasibility_reason(problem)
     if reason:
-        done = BackendOutput(None, Status.INFEASIBLE, None, {"reason": reason})
+        done = BackendOutput(None, Status.INFEASIBLE, None, reason=reason)
         return ExactStart(0, None, 0, done)
     lb = int(lower_bound(problem))
     incumbent = list(hint.start) if hint is not None and len(hint.start) == problem.n else None

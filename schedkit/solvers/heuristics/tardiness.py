@@ -41,7 +41,7 @@ import numpy as np
 
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 Seq = tuple[int, ...]
 Priority = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
@@ -454,6 +454,10 @@ def kick(seq: np.ndarray, rng: np.random.Generator, swaps: int, span: int) -> np
     return out
 
 
+STOPS = {"time_limit": Termination.TIME_LIMIT, "lower_bound": Termination.OPTIMAL}
+"""The search's stop reasons that are terminations of their own (the others: completed)."""
+
+
 def _stop_reason(
     res: SearchResult,
     params: SearchParams,
@@ -544,9 +548,9 @@ def _valid_hint(problem: TardinessProblem, hint: TardinessSolution | None) -> Se
 def solve(
     problem: TardinessProblem, options: SolveOptions, hint: TardinessSolution | None
 ) -> BackendOutput:
-    """Best dispatch rule, then iterated dynasearch within `options.remaining()` seconds."""
+    """Best dispatch rule, then iterated dynasearch within `options.budget.remaining()` seconds."""
     params = SearchParams.from_params(options.params)
-    lb = lower_bound(problem)
+    lb = lower_bound(problem, options.budget)
     rules = rule_sequences(problem, params.atc_k)
     values = {name: total_tardiness(problem, s) for name, s in rules.items()}
     starts = dict(rules)
@@ -555,7 +559,7 @@ def solve(
         starts["hint"] = hinted
     start = min(starts.values(), key=lambda s: total_tardiness(problem, s))
     a = Arrays.of(problem)
-    deadline = time.monotonic() + options.remaining()
+    deadline = time.monotonic() + options.budget.remaining()
     res = iterated_search(
         a,
         np.array(start, dtype=np.int64),
@@ -573,6 +577,5 @@ def solve(
         "time_to_best_s": round(res.time_to_best_s, 4),
         "stop": res.stop,
     }
-    return BackendOutput(
-        TardinessSolution(sequence=seq, objective=float(res.value)), status, float(lb), stats
-    )
+    solution = TardinessSolution(sequence=seq, objective=float(res.value))
+    return BackendOutput(solution, status, float(lb), stats, STOPS.get(res.stop))

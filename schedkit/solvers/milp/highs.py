@@ -69,12 +69,12 @@ class MilpRun:
 def solve_model(
     model: pyo.ConcreteModel, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
 ) -> MilpRun:
-    """Solve `model` within `options.remaining()` seconds; load variable values if any exist."""
+    """Solve `model` within the budget; load variable values if any exist."""
     solver = WarmHighs()
     solver.mip_start = warm or []
     if not solver.available():
         raise BackendUnavailable("HiGHS (highspy) is not available")
-    time_limit = max(0.05, options.remaining())
+    time_limit = max(0.05, options.budget.remaining())
     solver_options = {"random_seed": options.seed, **options.params.get("highs", {})}
     res = solver.solve(
         model,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import ModelTooLarge
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import best_reference
@@ -134,16 +134,16 @@ def solve(
     """Minimise the objective with HiGHS through Pyomo within the time limit."""
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
-        return BackendOutput(None, Status.INFEASIBLE, stats={"reason": reason})
+        return BackendOutput(None, Status.INFEASIBLE, reason=reason)
     if len(_pairs(problem)) > MAX_PAIRS:
-        raise BackendUnavailable(f"too many order pairs for the MILP (> {MAX_PAIRS})")
+        raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
     if hint is None:
-        ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.remaining()))
+        ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.budget.remaining()))
         hint = None if ref is None else ref[0]
     horizon = _horizon(problem, hint)
     model = build_model(problem, horizon)
     warm = _warm_start(model, problem, hint) if hint is not None else []
-    run = solve_model(model, options.sub(options.remaining() - 0.2), warm)
+    run = solve_model(model, options, warm)
     return _output(problem, model, run, {"warm_start": bool(warm), "horizon": horizon})
 
 

@@ -136,7 +136,7 @@ def run(
     model: Any, seconds: float, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
 ) -> tuple[bool, float | None, bool]:
     """Solve with HiGHS (MIP start `warm`); (values loaded, objective bound, proven optimal)."""
-    res = solve_model(model, options.sub(max(0.05, seconds)), warm)
+    res = solve_model(model, options.with_budget(options.budget.sub(max(0.05, seconds))), warm)
     return res.loaded, res.bound, res.status is Status.OPTIMAL
 
 
@@ -197,7 +197,7 @@ def solve_joint(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
     """All layers at once with linearised pairwise inter-node traffic (MoETuner)."""
-    planner = Planner(problem, time.monotonic() + min(1.0, 0.1 * options.remaining()))
+    planner = Planner(problem, time.monotonic() + min(1.0, 0.1 * options.budget.remaining()))
     planner.place = list(hint_arrays(problem, hint) or planner.run(None))
     m = pyo.ConcreteModel()
     m.L = pyo.Block(range(problem.num_layers))
@@ -211,7 +211,7 @@ def solve_joint(
     m.obj = pyo.Objective(
         expr=sum(m.L[i].obj for i in range(problem.num_layers)) + pairs, sense=pyo.minimize
     )
-    has, bound, _ = run(m, options.remaining(), options)
+    has, bound, _ = run(m, options.budget.remaining(), options)
     if has:
         from schedkit.solvers.heuristics.placement_layer import counts_to_placement
 
@@ -257,12 +257,5 @@ def solve(
         if pairs * problem.nodes <= JOINT_LIMIT:
             return solve_joint(problem, options, hint)
     if problem.split == "free":
-        options = SolveOptions(
-            options.time_limit,
-            options.threads,
-            options.seed,
-            options.verbose,
-            {**options.params, "_free": True},
-            options.start,
-        )
+        options = options.with_budget(options.budget, params={**options.params, "_free": True})
     return solve_by_layers(problem, options, hint, solve_layer, "milp")

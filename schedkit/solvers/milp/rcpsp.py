@@ -5,7 +5,7 @@ heuristic's makespan. Precedences are disaggregated (Christofides et al. 1987): 
 have started only if i started by t - delay. Resource rows sum the running demand at each t
 against the (downtime-reduced) capacity; a disjunctive pair is a unit-capacity row.
 
-Size limit: the model is refused (BackendUnavailable) above MAX_BINARIES start binaries or
+Size limit: the model is refused (ModelTooLarge) above MAX_BINARIES start binaries or
 MAX_ROWS rows, i.e. roughly a few hundred activities x a horizon of a few hundred periods.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import ModelTooLarge
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
 from schedkit.solvers.heuristics.rcpsp import exact_start
@@ -39,7 +39,7 @@ def check_size(problem: RcpspProblem, horizon: int) -> None:
     binaries = sum(len(w) for w in _windows(problem, horizon))
     rows = horizon * (problem.m + len(problem.pairs)) + horizon * len(problem.arcs)
     if binaries > MAX_BINARIES or rows > MAX_ROWS:
-        raise BackendUnavailable(
+        raise ModelTooLarge(
             f"time-indexed MILP too large: {binaries} start binaries and ~{rows} rows for "
             f"{problem.n} activities over horizon {horizon} (limits {MAX_BINARIES} binaries, "
             f"{MAX_ROWS} rows); use the cpsat backend"
@@ -88,7 +88,7 @@ def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
     """Minimise the makespan with HiGHS on the time-indexed model."""
-    start = exact_start(problem, hint, time_limit=min(1.0, options.remaining() / 5))
+    start = exact_start(problem, hint, time_limit=min(1.0, options.budget.remaining() / 5))
     if start.done is not None:
         return start.done
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
@@ -105,8 +105,8 @@ def solve(
         lower = max(lower, math.ceil(run.bound - 1e-6))
     if run.status is Status.INFEASIBLE:
         if incumbent is None:
-            stats["reason"] = "HiGHS proved the time-indexed model infeasible"
-            return BackendOutput(None, Status.INFEASIBLE, None, stats)
+            why = "HiGHS proved the time-indexed model infeasible"
+            return BackendOutput(None, Status.INFEASIBLE, None, stats, reason=why)
         raise RuntimeError("HiGHS reported infeasible although a schedule is known")
     if not run.loaded:
         fallback = None

@@ -1,0 +1,48 @@
+"""The one way schedkit writes a file a user named: check the path first, then write.
+
+A missing folder is an error (exit 2), never created: a typo in a folder name should not
+leave a stray tree behind. A path that is a folder, or whose parent is a file, is an error too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schedkit.errors import InputError
+
+
+def _where(path: Path, option: str | None) -> str:
+    return f"{option} {path}" if option else str(path)
+
+
+def check_output_path(path: str | Path, option: str | None = None) -> Path:
+    """`path` as a Path once it can be written: its folder exists and it is not a folder.
+
+    `option` (e.g. "--out") names the command-line option in the error.
+    """
+    p = Path(path)
+    where = _where(p, option)
+    if str(path) == "" or p.name in ("", ".", ".."):
+        raise InputError("is not a file name", file=where)
+    if p.is_dir():
+        raise InputError("is a directory; give a file name", file=where)
+    parent = p.parent
+    if not parent.exists():
+        raise InputError(f"the folder {str(parent)!r} does not exist (create it first)", file=where)
+    if not parent.is_dir():
+        raise InputError(f"{str(parent)!r} is a file, not a folder", file=where)
+    return p
+
+
+def write_output(path: str | Path, data: str | bytes, option: str | None = None) -> Path:
+    """Write `data` (text as UTF-8, or bytes) to `path` after `check_output_path`; an OS error
+    (permissions, a full disk) becomes an InputError naming the path."""
+    p = check_output_path(path, option)
+    try:
+        if isinstance(data, bytes):
+            p.write_bytes(data)
+        else:
+            p.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", file=_where(p, option)) from None
+    return p
