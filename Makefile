@@ -10,7 +10,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,replay,dist]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,replay,dist,scip,gurobi]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## solve every sample instance in instances/ and print a table
@@ -18,6 +18,7 @@ demo: $(STAMP)  ## solve every sample instance in instances/ and print a table
 
 lint: $(STAMP)
 	$(BIN)/ruff check schedkit tests benchmarks
+	$(BIN)/ruff format --check schedkit tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

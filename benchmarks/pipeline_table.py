@@ -18,7 +18,7 @@ from typing import Any
 
 import schedkit
 from schedkit.models.pipeline import PipelineProblem
-from schedkit.models.pipeline.references import build, greedy_variants
+from schedkit.models.pipeline.references import build, zb_greedy_variants
 from schedkit.models.pipeline.simulate import to_solution
 from schedkit.models.pipeline.validator import validate
 
@@ -51,9 +51,9 @@ def cell(report: Any) -> str:
 
 
 def greedy_best(pb: PipelineProblem) -> Any:
-    """The ZB greedy scheduler: best valid variant for the problem's objective."""
+    """The Zero Bubble repository's greedy scheduler: best valid variant for the objective."""
     best = None
-    for orders in greedy_variants(pb).values():
+    for orders, _ in zb_greedy_variants(pb).values():
         report = validate(pb, to_solution(pb, orders))
         if report.feasible and (best is None or (report.objective or 0) < (best.objective or 0)):
             best = report

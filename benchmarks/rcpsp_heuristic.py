@@ -19,7 +19,7 @@ from rcpsp_common import instances, load_log, references, run_logged, table
 import schedkit
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
 from schedkit.models.rcpsp.bounds import critical_path_bound
-from schedkit.solvers.heuristics.rcpsp_ga import run_ga
+from schedkit.solvers.heuristics.rcpsp.ga import run_ga
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -28,7 +28,7 @@ def run_one(path: Path, schedules: int, seed: int) -> dict[str, Any]:
     problem = schedkit.load(path)
     assert isinstance(problem, RcpspProblem)
     start = time.monotonic()
-    res = run_ga(problem, budget=schedules, time_limit=1e9, seed=seed, target=0)
+    res = run_ga(problem, schedules=schedules, seed=seed, target=0)
     report = schedkit.validate(problem, RcpspSolution(start=tuple(res.start)))
     return {
         "name": problem.name,

@@ -18,17 +18,22 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from schedkit.errors import FallbackWarning, InputError
 from schedkit.io.loader import load
-from schedkit.io.output import check_output_path, write_output
+from schedkit.io.output import check_output_path, json_text, write_output
 from schedkit.io.solution import load_solution
-from schedkit.kinds import all_kinds, kind_of
+from schedkit.kinds import KindSpec, all_kinds, kind_of, resolve
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.compiled import compile_model, model_options
+from schedkit.solvers.compiled.export import MODEL_FORMATS, export_model
+from schedkit.solvers.compiled.statistics import statistics
+from schedkit.solvers.milp.catalogue import available_solvers
 from schedkit.solvers.portfolio import solve as run_solve
 from schedkit.solvers.result import Result, Status
-from schedkit.validate import validate as run_validate
+from schedkit.validation import validate as run_validate
 
 app = typer.Typer(
     help="Declarative scheduling and placement, solved and independently validated.",
@@ -36,6 +41,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+def _print_version(value: bool) -> None:
+    if value:
+        from schedkit import __version__
+
+        print(f"schedkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Declarative scheduling and placement, solved and independently validated."""
+
+
 generate_app = typer.Typer(help="Generate instances of a kind.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
 
@@ -54,7 +79,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            # escaped: "schedkit[scip]" or "x[3]" in a message is text, not rich markup
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -203,9 +229,9 @@ def solve(
     for warning in caught:
         err.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False, soft_wrap=True)
     if out_file is not None:
-        write_output(out_file, result.to_json() + "\n", "--out")
+        write_output(out_file, json_text(result.to_dict()) + "\n", "--out")
     if as_json:
-        print(result.to_json())
+        print(json_text(result.to_dict()))
     else:
         print_result(result)
     raise typer.Exit(exit_code(result))
@@ -222,7 +248,7 @@ def validate(
     problem = load(path)
     report = run_validate(problem, load_solution(problem, solution))
     if as_json:
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        print(json_text(report.to_dict()))
     elif report.feasible:
         out.print(f"[green]valid[/green]: objective {fmt(report.objective)}")
     else:
@@ -237,15 +263,25 @@ def validate(
 def info(
     path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
     as_json: JsonFlag = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="milp or cpsat: size of the compiled model (--param applies)"),
+    ] = None,
+    param: Params = None,
 ) -> None:
-    """Size, bounds and a summary of an instance."""
+    """Size, bounds and a summary of an instance (and of its compiled model with --model)."""
     problem = load(path)
     spec = kind_of(problem)
     data: dict[str, Any] = {"kind": spec.name, "name": problem.name, **problem.summary()}
     data["lower_bound"] = spec.lower_bound(problem, Budget.start(INFO_SECONDS))
     data["backends"] = ["auto", *spec.backends]
+    data["milp_solvers"] = available_solvers()
+    if model is not None:
+        options = model_options(problem, INFO_SECONDS, parse_params(param or []))
+        data["model"] = statistics(compile_model(problem, model, options))
+    data["exports"] = list(spec.exporters)
     if as_json:
-        print(json.dumps(data, indent=2, default=str))
+        print(json_text(data))
         return
     table = Table(show_header=False, box=None)
     for key, value in data.items():
@@ -354,7 +390,7 @@ def bench(
 
         rows = run_bench(config, progress)
     if as_json:
-        print(json.dumps(rows, indent=2, default=str))
+        print(json_text(rows))
     else:
         print_summary(summarise(rows))
     raise typer.Exit(1 if any(r["outcome"] != "ok" for r in rows) else 0)
@@ -439,7 +475,7 @@ def convert(
         check_output_path(output, "--output")
     problem = load(path)
     if output is not None and output.suffix.lower() == ".json":
-        text = json.dumps(problem_to_data(problem), allow_nan=False) + "\n"
+        text = json_text(problem_to_data(problem), indent=None) + "\n"
     else:
         text = to_yaml(problem)
     emit(text, output)
@@ -466,33 +502,44 @@ def plot(
 @user_errors
 def export(
     path: Annotated[str, typer.Argument(help="instance file (FILE#k allowed)")],
-    solution: Annotated[str, typer.Argument(help="solution JSON")],
     fmt_name: Annotated[
-        str, typer.Option("--format", "-f", help="torch-csv (pipeline) or eplb (placement)")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="a format of the kind (`schedkit info` lists them), or the compiled model: "
+            "lp, mps (MILP) or cpsat (CP-SAT text proto)",
+        ),
     ],
+    solution: Annotated[
+        str | None, typer.Argument(help="solution JSON (none for lp, mps, cpsat)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", "-t", min=0.0, help="seconds to build a model")
+    ] = INFO_SECONDS,
+    param: Params = None,
 ) -> None:
-    """Export a solution to another tool's format."""
+    """Export a solution to another tool's format, or the compiled MILP / CP-SAT model."""
     if output is not None:
         check_output_path(output, "--output")
     problem = load(path)
-    sol: Any = valid_solution(problem, solution)
-    kind = kind_of(problem).name
-    if (kind, fmt_name) == ("pipeline", "torch-csv"):
-        from schedkit.io.torch_pipeline import to_torch_csv
-
-        text = to_torch_csv(problem, sol)  # type: ignore[arg-type]
-    elif (kind, fmt_name) == ("placement", "eplb"):
-        from schedkit.models.placement.eplb import to_eplb_json
-
-        text = to_eplb_json(sol, problem.num_experts, indent=2) + "\n"  # type: ignore[attr-defined]
-    else:
+    if fmt_name in MODEL_FORMATS:
+        options = model_options(problem, time_limit, parse_params(param or []))
+        emit(export_model(problem, fmt_name, options), output)
+        return
+    if solution is None:
+        raise InputError(f"format {fmt_name!r} exports a solution: give SOLUTION.json")
+    spec = kind_of(problem)
+    if fmt_name not in spec.exporters:
+        known = ", ".join(spec.exporters) or "none"
         raise InputError(
-            f"no export format {fmt_name!r} for kind {kind!r}",
+            f"no export format {fmt_name!r} for kind {spec.name!r}",
             field="format",
-            hint="pipeline: torch-csv; placement: eplb",
+            hint=f"{spec.name}: {known}",
         )
-    emit(text, output)
+    sol = valid_solution(problem, solution)
+    emit(resolve(spec.exporters[fmt_name])(problem, sol), output)
 
 
 @app.command()
@@ -511,11 +558,11 @@ def replay(
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", min=1, help="microbatch size")] = None,
     runtime: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--runtime", help="pipeline: schedkit (own executor) or torch (torch's pipelining)"
         ),
-    ] = "schedkit",
+    ] = None,
     processes: Annotated[
         bool | None,
         typer.Option(
@@ -538,7 +585,7 @@ def replay(
 
     check_device(device)
     problem = load(path)
-    options = replay_options(kind_of(problem).name, runtime, processes)
+    options = replay_options(kind_of(problem), {"runtime": runtime, "processes": processes})
     sol = valid_solution(problem, solution)
     try:
         from schedkit.execute import replay as run_replay
@@ -553,30 +600,29 @@ def replay(
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        print(json_text(result.to_dict()))
     else:
         out.print(result.summary())
 
 
-def replay_options(kind: str, runtime: str, processes: bool | None) -> dict[str, Any]:
-    """The kind-specific replay options: `runtime` (pipeline), `processes` (placement)."""
-    if kind not in ("pipeline", "placement"):
-        raise InputError(
-            f"replay runs pipeline schedules and placements, not {kind} solutions", field="kind"
-        )
-    if runtime not in ("schedkit", "torch"):
-        raise InputError(f"unknown runtime {runtime!r}", field="runtime", hint="schedkit or torch")
-    if kind == "pipeline":
-        if processes is not None:
+FLAGS = {"runtime": "--runtime", "processes": "--processes / --one-process"}
+
+
+def replay_options(spec: KindSpec, given: dict[str, Any]) -> dict[str, Any]:
+    """The kind-specific options given on the command line, checked against the kind's replay."""
+    if spec.replay is None:
+        kinds = ", ".join(sorted(k for k, s in all_kinds().items() if s.replay))
+        raise InputError(f"no replay for {spec.name} solutions (replay runs {kinds})", field="kind")
+    options = {k: v for k, v in given.items() if v is not None}
+    for name in options:
+        if name not in spec.replay.options:
+            takes = ", ".join(FLAGS.get(o, o) for o in spec.replay.options) or "none"
             raise InputError(
-                "--processes / --one-process are for placements; a pipeline replay always "
-                "runs one process per device",
-                field="processes",
+                f"{FLAGS.get(name, name)} is not an option of a {spec.name} replay",
+                field=name,
+                hint=f"its options: {takes}",
             )
-        return {"runtime": runtime}
-    if runtime != "schedkit":
-        raise InputError("--runtime torch is for pipeline schedules", field="runtime")
-    return {} if processes is None else {"processes": processes}
+    return options
 
 
 @app.command()
@@ -639,7 +685,8 @@ def profile(
         print(json.dumps(report.to_dict(), indent=2))
         return
     emit(text, output)
-    (out if output is not None else err).print(report.summary(), highlight=False, soft_wrap=True)
+    console = out if output is not None else err
+    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _register_generators() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import schedkit
 from schedkit.cli import app
 
 runner = CliRunner()
@@ -113,3 +114,8 @@ def test_export_unknown_format_is_bad_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", SMALL, str(sol), "--format", "torch-csv"])
     assert result.exit_code == 2
     assert "no export format 'torch-csv' for kind 'tardiness'" in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"schedkit {schedkit.__version__}\n")

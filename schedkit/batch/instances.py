@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from schedkit.batch.references import reference_sets
 from schedkit.errors import InputError
 from schedkit.io.formats import INSTANCE_SUFFIXES, find_format
 from schedkit.io.loader import load_all, split_index
@@ -20,7 +21,6 @@ class InstanceRef:
     set_name: str
 
 
-REFERENCE_TABLE = re.compile(r"(opt|hrs|lb)\.sm$|^wtopt\d+\.txt$")
 KIND_LINE = re.compile(r"""^\s*["']?kind["']?\s*:\s*["']?([A-Za-z_][\w-]*)""", re.MULTILINE)
 
 
@@ -44,7 +44,7 @@ def kind_hint(spec: str) -> str | None:
 
 def _is_instance_file(path: Path) -> bool:
     name = path.name.lower()
-    if REFERENCE_TABLE.search(name):
+    if any(re.search(ref.table, name) for ref in reference_sets()):
         return False
     if name.endswith(INSTANCE_SUFFIXES):
         return True

@@ -1,5 +1,6 @@
 """Best-known values for bench rows: from a file given by the user, or found automatically
-next to a recognised instance set (wtopt40.txt beside wt40.txt, j30opt.sm beside j30/)."""
+next to a recognised instance set (each kind declares its sets in `KindSpec.references`:
+wtopt40.txt beside wt40.txt, j30opt.sm beside j30/)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from schedkit.errors import InputError
+from schedkit.kinds import ReferenceSet, all_kinds, resolve
+
+
+def reference_sets() -> list[ReferenceSet]:
+    """The best-known tables every kind declares."""
+    return [ref for spec in all_kinds().values() for ref in spec.references]
 
 
 def read_reference_file(path: str | Path) -> dict[str, float]:
-    """{instance name: best-known value} from a CSV (name,value), wtopt*.txt or PSPLIB table."""
+    """{instance name: best-known value} from a table a kind declares, or a CSV (name,value)."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such reference file", file=str(path))
-    name = path.name.lower()
-    match = re.match(r"wtopt(\d+)\.txt$", name)
-    if match:
-        from schedkit.io.orlib import read_wt_optima
-
-        return {f"wt{match.group(1)}#{i}": float(v) for i, v in enumerate(read_wt_optima(path), 1)}
-    if name.endswith(".sm"):
-        from schedkit.io.psplib import read_reference
-
-        return {k: float(v) for k, v in read_reference(path).items()}
+    for ref in reference_sets():
+        if re.search(ref.table, path.name.lower()):
+            return {k: float(v) for k, v in resolve(ref.reader)(path).items()}
     return _read_csv(path)
 
 
@@ -46,19 +46,17 @@ def _read_csv(path: Path) -> dict[str, float]:
 
 
 def auto_reference(spec: str) -> Path | None:
-    """The standard reference file for an instance spec, if the set is recognised."""
+    """The first reference table found beside an instance of a recognised set."""
     path = Path(spec.split("#")[0])
-    match = re.match(r"wt(\d+)\.txt$", path.name.lower())
-    if match:
-        candidate = path.parent / f"wtopt{match.group(1)}.txt"
-        return candidate if candidate.exists() else None
-    match = re.match(r"(j\d+)\d+_\d+\.sm$", path.name.lower())
-    if match and path.parent.name.lower().startswith("j"):
-        folder = path.parent.name.lower()
-        for suffix in ("opt.sm", "hrs.sm"):
-            candidate = path.parent.parent / f"{folder}{suffix}"
+    for ref in reference_sets():
+        match = re.search(ref.instance, path.name.lower())
+        if not match:
+            continue
+        for template in ref.tables:
+            name = template.format(folder=path.parent.name.lower(), **match.groupdict())
+            candidate = path.parent / name
             if candidate.exists():
-                return candidate
+                return candidate.resolve()
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,10 @@ def check_config(config: BenchConfig, refs: list[InstanceRef]) -> None:
 
 def make_tasks(config: BenchConfig, refs: list[InstanceRef]) -> list[dict[str, Any]]:
     """The cross product, in a stable order."""
+    from schedkit.kinds import plugin_modules
+
+    modules = plugin_modules()
+    plugins = {"kind_modules": modules, "sys_path": list(sys.path)} if modules else {}
     return [
         {
             "instance": r.spec,
@@ -89,6 +94,7 @@ def make_tasks(config: BenchConfig, refs: list[InstanceRef]) -> list[dict[str, A
             "threads": config.threads,
             "params": config.params,
             "wall_limit_s": config.wall_limit_s or float(t) + GRACE_S,
+            **plugins,
         }
         for r in refs
         for b in config.backends

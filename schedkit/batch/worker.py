@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 import traceback
 from importlib import metadata
@@ -32,8 +33,12 @@ def machine() -> str:
 def solve_row(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task (instance spec, backend, limit, seed, threads) and describe the outcome."""
     from schedkit.io.loader import load
+    from schedkit.kinds import use_kinds
     from schedkit.solvers.portfolio import solve
 
+    if task.get("kind_modules"):  # kinds from outside schedkit, as the parent had them
+        sys.path[:0] = [p for p in task["sys_path"] if p not in sys.path]
+        use_kinds(task["kind_modules"])
     problem = load(task["instance"])
     result = solve(
         problem,

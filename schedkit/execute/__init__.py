@@ -18,7 +18,7 @@ import importlib
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from schedkit.errors import BackendUnavailable
+from schedkit.errors import BackendUnavailable, InputError
 from schedkit.models.base import Problem, Solution
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ def replay_pipeline(
     problem: PipelineProblem, solution: Solution, **kwargs: Any
 ) -> PipelineReplayResult | TorchRuntimeResult:
     """Run a pipeline schedule for real; see `schedkit.execute.pipeline.replay_pipeline`."""
+    runtime = kwargs.get("runtime", "schedkit")
+    if runtime not in ("schedkit", "torch"):
+        raise InputError(f"unknown runtime {runtime!r}", field="runtime", hint="schedkit or torch")
     require_torch()
     from schedkit.execute import pipeline
 
@@ -83,15 +86,18 @@ def replay_placement(problem: Problem, solution: Solution, **kwargs: Any) -> Pla
 def replay(
     problem: Problem, solution: Solution, device: str = "auto", iters: int = 5, **kwargs: Any
 ) -> PipelineReplayResult | TorchRuntimeResult | PlacementReplayResult:
-    """Execute `solution` for real, dispatching on the problem's kind (pipeline or placement).
-    `kwargs` pass sizes and options through (e.g. hidden=, seq=, batch=, runtime= for a
-    pipeline, processes= for a placement)."""
-    if problem.KIND == "pipeline":
-        pipe: Any = problem
-        return replay_pipeline(pipe, solution, device=device, iters=iters, **kwargs)
-    if problem.KIND == "placement":
-        return replay_placement(problem, solution, device=device, iters=iters, **kwargs)
-    raise BackendUnavailable(f"no replay for kind {problem.KIND!r} (pipeline or placement)")
+    """Execute `solution` for real with the replay the problem's kind declares (pipeline,
+    placement). `kwargs` pass sizes and options through (e.g. hidden=, seq=, batch=,
+    runtime= for a pipeline, processes= for a placement)."""
+    from schedkit.kinds import kind_of, resolve
+
+    spec = kind_of(problem)
+    if spec.replay is None:
+        raise InputError(f"no replay for kind {spec.name!r}", field="kind")
+    result: Any = resolve(spec.replay.entry)(
+        problem, solution, device=device, iters=iters, **kwargs
+    )
+    return result
 
 
 def profile_pipeline(devices: int, microbatches: int, **kwargs: Any) -> PipelineProblem:

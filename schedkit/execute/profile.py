@@ -127,6 +127,13 @@ def device_name(device: str) -> str:
         torch = require_torch()
         name: str = torch.cuda.get_device_name(0)
         return name
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     return platform.processor() or platform.machine() or "cpu"
 
 

@@ -1,8 +1,14 @@
 """Generate placement instances: skewed expert loads and co-activation with cross-layer affinity.
 
 Loads: per layer, expert popularity drawn log-normal (sigma) or Zipf (exponent s) over a
-random permutation of experts, scaled to `tokens` x `top_k` routed tokens and rounded to
-integers. Co-activation of layers l -> l+1: a share `affinity` of each expert's tokens goes to
+random permutation of experts, or `grouped`: a log-normal heat per expert group (sigma
+`group_skew`, whole groups run hot) times a log-normal factor per expert (sigma `skew`);
+multinomial samples of `tokens` x `top_k` routed tokens. The first `dense` layers are all zero,
+as the dense layers of a real SGLang dump. Preset `deepseek-v3` (`PRESETS`): 61 layers, 3
+dense, 256 experts in 8 groups, calibrated so that DeepSeek's EPLB reaches the balance it
+reaches on real DeepSeek-V3 SGLang dumps (docs/placement.md, "Realistic loads").
+
+Co-activation of layers l -> l+1: a share `affinity` of each expert's tokens goes to
 experts of the same hidden cluster (clusters are fixed per layer by the seed), the rest follows
 the next layer's popularity. Everything is reproducible from the seed.
 """
@@ -17,6 +23,7 @@ import typer
 import yaml
 from pydantic import Field, model_validator
 
+from schedkit.errors import InputError
 from schedkit.generate.options import (
     check_options,
     check_output_path,
@@ -31,6 +38,25 @@ MAX_VALUES = 20_000_000
 """Most numbers an instance may hold (loads, plus co-activation when traffic is on)."""
 
 
+PRESETS: dict[str, dict[str, Any]] = {
+    "deepseek-v3": {
+        "experts": 256,
+        "layers": 61,
+        "dense_layers": 3,
+        "groups": 8,
+        "dist": "grouped",
+        "skew": 0.6,
+        "group_skew": 0.45,
+    },
+}
+"""Named option sets of `--preset` (they replace the options they name)."""
+
+DEFAULT_TOKENS = 8192
+"""Tokens per layer (each routed to `top_k` experts) without a preset."""
+PRESET_TOKENS = 200_000
+"""Tokens per layer with a preset: enough that sampling noise is small, as in a long dump."""
+
+
 class Options(Frozen):
     """The options of `schedkit generate placement`, with their ranges."""
 
@@ -40,8 +66,10 @@ class Options(Frozen):
     nodes: PosInt = Field(le=MAX_SIZE)
     gpus_per_node: PosInt = Field(le=MAX_SIZE)
     groups: NonNegInt = Field(le=MAX_SIZE)
-    dist: Literal["lognormal", "zipf"]
+    dist: Literal["lognormal", "zipf", "grouped"]
     skew: NonNegFinite = Field(le=10.0)
+    group_skew: NonNegFinite = Field(default=0.0, le=10.0)
+    dense_layers: NonNegInt = Field(default=0, le=MAX_SIZE)
     traffic_weight: NonNegFinite = Field(le=1e9)
     seed: NonNegInt
 
@@ -55,6 +83,10 @@ class Options(Frozen):
             )
         if self.groups and self.experts % self.groups:
             raise ValueError(f"--groups {self.groups} must divide the {self.experts} experts")
+        if self.dist == "grouped" and not self.groups:
+            raise ValueError("--dist grouped needs --groups")
+        if self.dense_layers >= self.layers:
+            raise ValueError(f"--dense-layers {self.dense_layers} must be below --layers")
         values = self.layers * self.experts
         if self.traffic_weight > 0:
             values += max(self.layers - 1, 1) * self.experts**2
@@ -72,22 +104,41 @@ def expert_loads(
     *,
     dist: str = "lognormal",
     skew: float = 1.0,
-    tokens: int = 8192,
+    tokens: int = DEFAULT_TOKENS,
     top_k: int = 8,
     seed: int = 0,
+    groups: int | None = None,
+    group_skew: float = 0.0,
+    dense: int = 0,
 ) -> np.ndarray:
-    """(layers, experts) integer token counts; `skew` is sigma (lognormal) or s (zipf)."""
+    """(layers, experts) integer token counts; `skew` is sigma (lognormal, grouped) or s
+    (zipf); the first `dense` layers are zero."""
     rng = np.random.default_rng(seed)
-    out = np.empty((layers, experts))
-    for layer in range(layers):
-        pop: np.ndarray
-        if dist == "lognormal":
-            pop = rng.lognormal(0.0, skew, experts)
-        elif dist == "zipf":
-            pop = (1.0 / np.arange(1, experts + 1) ** skew)[rng.permutation(experts)]
-        else:
-            raise ValueError(f"unknown distribution {dist!r}: lognormal or zipf")
+    out = np.zeros((layers, experts))
+    for layer in range(dense, layers):
+        pop = popularity(rng, experts, dist, skew, groups, group_skew)
         out[layer] = rng.multinomial(tokens * top_k, pop / pop.sum())
+    return out
+
+
+def popularity(
+    rng: np.random.Generator,
+    experts: int,
+    dist: str,
+    skew: float,
+    groups: int | None,
+    group_skew: float,
+) -> np.ndarray:
+    """One layer's relative expert popularity."""
+    if dist == "lognormal":
+        out: np.ndarray = rng.lognormal(0.0, skew, experts)
+    elif dist == "zipf":
+        out = (1.0 / np.arange(1, experts + 1) ** skew)[rng.permutation(experts)]
+    elif dist == "grouped" and groups:
+        heat = rng.lognormal(0.0, group_skew, groups)
+        out = np.repeat(heat, experts // groups) * rng.lognormal(0.0, skew, experts)
+    else:
+        raise ValueError(f"unknown distribution {dist!r}: lognormal, zipf or grouped (groups)")
     return out
 
 
@@ -123,6 +174,9 @@ def instance(
     seed: int = 0,
     traffic_weight: float = 0.0,
     affinity: float = 0.6,
+    group_skew: float = 0.0,
+    dense: int = 0,
+    tokens: int = DEFAULT_TOKENS,
 ) -> dict[str, Any]:
     """A placement instance as plain data (YAML-ready)."""
     gpus = nodes * gpus_per_node
@@ -130,7 +184,17 @@ def instance(
         raise ValueError(
             f"experts + redundant = {experts + redundant} is not a multiple of {gpus} GPUs"
         )
-    loads = expert_loads(layers, experts, dist=dist, skew=skew, seed=seed)
+    loads = expert_loads(
+        layers,
+        experts,
+        dist=dist,
+        skew=skew,
+        seed=seed,
+        groups=groups,
+        group_skew=group_skew,
+        dense=dense,
+        tokens=tokens,
+    )
     data: dict[str, Any] = {
         "kind": "placement",
         "name": name,
@@ -156,13 +220,22 @@ def command(
     nodes: int = typer.Option(1, help="nodes"),
     gpus_per_node: int = typer.Option(8, help="GPUs per node"),
     groups: int = typer.Option(0, help="expert groups (0: none)"),
-    dist: str = typer.Option("lognormal", help="lognormal or zipf"),
-    skew: float = typer.Option(1.0, help="sigma (lognormal) or exponent (zipf)"),
+    dist: str = typer.Option("lognormal", help="lognormal, zipf or grouped (hot groups)"),
+    skew: float = typer.Option(1.0, help="sigma (lognormal, grouped) or exponent (zipf)"),
+    group_skew: float = typer.Option(0.0, help="grouped: sigma of the per-group heat"),
+    dense_layers: int = typer.Option(0, help="leading all-zero (dense) layers"),
+    preset: str = typer.Option(
+        "", help="deepseek-v3: DeepSeek-V3-like loads (sets experts, layers, groups, dist)"
+    ),
     traffic_weight: float = typer.Option(0.0, help=">0 adds co-activation and traffic"),
     seed: int = typer.Option(0, help="random seed"),
     out: Path = typer.Option(..., "--out", "-o", help="YAML file to write"),
 ) -> None:
     """Write a generated placement instance to --out."""
+    if preset and preset not in PRESETS:
+        raise InputError(
+            f"unknown preset {preset!r}", field="--preset", hint=f"valid: {', '.join(PRESETS)}"
+        )
     opts = check_options(
         Options,
         {
@@ -176,6 +249,9 @@ def command(
             "skew": skew,
             "traffic_weight": traffic_weight,
             "seed": seed,
+            "group_skew": group_skew,
+            "dense_layers": dense_layers,
+            **PRESETS.get(preset, {}),
         },
     )
     check_output_path(out, "--out")
@@ -191,6 +267,9 @@ def command(
         skew=opts.skew,
         seed=opts.seed,
         traffic_weight=opts.traffic_weight,
+        group_skew=opts.group_skew,
+        dense=opts.dense_layers,
+        tokens=PRESET_TOKENS if preset else DEFAULT_TOKENS,
     )
     checked_problem(data, out)
     write_instance(yaml.safe_dump(data, default_flow_style=None, sort_keys=False), out)

@@ -15,8 +15,9 @@ import typer
 from pydantic import Field
 
 from schedkit.generate.options import check_options, check_output_path, write_instance
+from schedkit.generate.rcpsp_progen import generate_psplib
 from schedkit.io.rcpsp_yaml import to_yaml
-from schedkit.models.base import Frozen, NonNegInt, PosInt
+from schedkit.models.base import Finite, Frozen, NonNegInt, PosInt
 from schedkit.models.rcpsp.bounds import earliest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem
 
@@ -33,6 +34,10 @@ class Options(Frozen):
     windows: bool
     disjunctive: NonNegInt = Field(le=10 * MAX_ACTIVITIES)
     infeasible: bool
+    psplib: bool = False
+    nc: Finite = Field(1.5, ge=1.0, le=3.0)
+    rf: Finite = Field(0.5, gt=0.0, le=1.0)
+    rs: Finite = Field(0.5, ge=0.0, le=1.0)
 
 
 def _network(n: int, rng: random.Random) -> list[dict[str, object]]:
@@ -107,7 +112,7 @@ def generate(
     name: str | None = None,
 ) -> RcpspProblem:
     """A random instance; the same arguments always give the same instance."""
-    from schedkit.solvers.heuristics.rcpsp_ga import run_ga
+    from schedkit.solvers.heuristics.rcpsp.ga import run_ga
 
     rng = random.Random(seed)
     data = _base(n, resources, rng, downtime, name or f"rcpsp_gen_n{n}_s{seed}")
@@ -121,9 +126,7 @@ def generate(
         for a in rng.sample(acts, max(1, n // 4)):
             a["release"] = rng.randint(0, 6)
         problem = RcpspProblem.model_validate({**data, "activities": acts})
-        res = run_ga(
-            problem, budget=300, time_limit=600.0, seed=seed
-        )  # budget-bound: deterministic
+        res = run_ga(problem, schedules=300, seed=seed)  # no time limit: deterministic
         for j in rng.sample(range(n), max(1, n // 4)):
             finish = res.start[j] + problem.durations[j]
             acts[j]["deadline"] = int(finish * (1 + slack)) + 1
@@ -142,9 +145,18 @@ def command(
     windows: bool = typer.Option(True, "--windows/--no-windows", help="releases, deadlines"),
     disjunctive: int = typer.Option(2, "--disjunctive", help="number of disjunctive pairs"),
     infeasible: bool = typer.Option(False, "--infeasible", help="make one deadline too short"),
+    psplib: bool = typer.Option(
+        False,
+        "--psplib",
+        help="plain RCPSP on PSPLIB's grid (--nc, --rf, --rs; no side constraints)",
+    ),
+    nc: float = typer.Option(1.5, "--nc", help="--psplib: network complexity, arcs per node"),
+    rf: float = typer.Option(0.5, "--rf", help="--psplib: resource factor (0, 1]"),
+    rs: float = typer.Option(0.5, "--rs", help="--psplib: resource strength [0, 1]"),
     out: Path | None = typer.Option(None, "--out", "-o", help="YAML file (default: stdout)"),
 ) -> None:
-    """Generate an RCPSP instance with downtime, time windows and disjunctive pairs (YAML)."""
+    """Generate an RCPSP instance with downtime, time windows and disjunctive pairs (YAML),
+    or with --psplib a plain one on PSPLIB's parameter grid (ProGen's NC, RF and RS)."""
     opts = check_options(
         Options,
         {
@@ -155,10 +167,18 @@ def command(
             "windows": windows,
             "disjunctive": disjunctive,
             "infeasible": infeasible,
+            "psplib": psplib,
+            "nc": nc,
+            "rf": rf,
+            "rs": rs,
         },
     )
     if out is not None:
         check_output_path(out, "--out")
+    if opts.psplib:
+        plain = generate_psplib(opts.n, opts.resources, opts.nc, opts.rf, opts.rs, opts.seed)
+        write_instance(to_yaml(plain), out)
+        return
     problem = generate(
         opts.n,
         opts.resources,

@@ -33,6 +33,7 @@ class Options(Frozen):
     rdd: NonNegFinite = Field(le=2.0)
     seed: NonNegInt
     weighted: bool
+    releases: NonNegFinite = Field(default=0.0, le=1.0)
 
 
 def due_date_range(total: int, tf: float, rdd: float) -> tuple[int, int]:
@@ -42,8 +43,14 @@ def due_date_range(total: int, tf: float, rdd: float) -> tuple[int, int]:
     return low, high
 
 
-def generate(n: int, tf: float, rdd: float, seed: int, weighted: bool = False) -> TardinessProblem:
-    """One instance: the same arguments always give the same instance."""
+def generate(
+    n: int, tf: float, rdd: float, seed: int, weighted: bool = False, releases: float = 0.0
+) -> TardinessProblem:
+    """One instance: the same arguments always give the same instance.
+
+    With `releases` R > 0, release dates r_j ~ U[0, R P] are drawn after the due dates (so the
+    other fields are those of the instance without release dates).
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     if not (0 <= tf <= 1 and rdd >= 0):
@@ -54,7 +61,11 @@ def generate(n: int, tf: float, rdd: float, seed: int, weighted: bool = False) -
     low, high = due_date_range(int(p.sum()), tf, rdd)
     d = rng.integers(low, high + 1, n)
     name = f"{'w' if weighted else ''}tt{n}_tf{tf:g}_rdd{rdd:g}_s{seed}"
-    return TardinessProblem.from_arrays(p=p.tolist(), d=d.tolist(), w=w.tolist(), name=name)
+    r = None
+    if releases > 0:
+        r = rng.integers(0, math.floor(releases * int(p.sum())) + 1, n).tolist()
+        name += f"_r{releases:g}"
+    return TardinessProblem.from_arrays(p=p.tolist(), d=d.tolist(), w=w.tolist(), r=r, name=name)
 
 
 def command(
@@ -63,10 +74,15 @@ def command(
     rdd: float = typer.Option(0.6, "--rdd", help="relative range of due dates RDD"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     weighted: bool = typer.Option(False, "--weighted/--unweighted", help="w_j ~ U[1,10]"),
+    releases: float = typer.Option(0.0, "--releases", help="release dates r_j ~ U[0, R sum p]"),
     out: Path | None = typer.Option(None, "--out", "-o", help="YAML file (default: stdout)"),
 ) -> None:
     """Generate a Potts & Van Wassenhove tardiness instance as columnar YAML."""
-    opts = check_options(Options, {"n": n, "tf": tf, "rdd": rdd, "seed": seed, "weighted": weighted})
+    opts = check_options(
+        Options,
+        {"n": n, "tf": tf, "rdd": rdd, "seed": seed, "weighted": weighted, "releases": releases},
+    )
     if out is not None:
         check_output_path(out, "--out")
-    write_instance(generate(opts.n, opts.tf, opts.rdd, opts.seed, opts.weighted), out)
+    problem = generate(opts.n, opts.tf, opts.rdd, opts.seed, opts.weighted, opts.releases)
+    write_instance(problem, out)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ValidationError
 
 from schedkit.errors import InputError
 
-
 MAX_REPR = 80
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4

@@ -71,7 +71,7 @@ def parse_document(text: str, path: str) -> Any:
     nesting depth, and the expanded size of a YAML document that uses anchors."""
     is_json = path.lower().endswith(".json")
     try:
-        data = json.loads(text) if is_json else yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_YAML_LOADER)
     except (yaml.YAMLError, ValueError) as exc:  # JSONDecodeError is a ValueError
         reason = " ".join(str(exc).split())
         raise InputError(f"cannot parse: {reason[:300]}", file=path) from None

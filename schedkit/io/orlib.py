@@ -76,3 +76,10 @@ def read_wt(text: str, path: str) -> list[TardinessProblem]:
 def read_wt_optima(path: str | Path) -> list[int]:
     """Optimal (or best-known) values of wtoptN.txt, in instance order."""
     return parse_ints(Path(path).read_text(), str(path))
+
+
+def read_wt_reference(path: str | Path) -> dict[str, float]:
+    """{"wtN#k": value} from wtoptN.txt (the names `bench` gives OR-Library instances)."""
+    match = re.match(r"wtopt(\d+)\.txt$", Path(path).name.lower())
+    n = match.group(1) if match else "?"
+    return {f"wt{n}#{i}": float(v) for i, v in enumerate(read_wt_optima(path), 1)}

@@ -6,7 +6,12 @@ leave a stray tree behind. A path that is a folder, or whose parent is a file, i
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from schedkit.errors import InputError
 
@@ -46,3 +51,21 @@ def write_output(path: str | Path, data: str | bytes, option: str | None = None)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", file=_where(p, option)) from None
     return p
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    return value
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """Strict JSON of `data`: NaN and infinities become null, unknown objects their str()."""
+    return json.dumps(_plain(data), indent=indent, default=str, allow_nan=False)

@@ -68,6 +68,7 @@ def read_sm(text: str, path: str) -> list[RcpspProblem]:
     if len(caps) != m:
         raise InputError(f"{len(caps)} capacities for {m} renewable resources", file=path)
     activities = []
+    jobs: list[int] = []
     for line in reqs:
         row = _ints(line, path, "REQUESTS/DURATIONS")
         if len(row) != 3 + m:
@@ -77,7 +78,7 @@ def read_sm(text: str, path: str) -> list[RcpspProblem]:
                 file=path,
             )
         activities.append({"id": row[0], "duration": row[2], "demands": row[3:]})
-    jobs = [a["id"] for a in activities]
+        jobs.append(row[0])
     precedences = []
     rows: list[int] = []
     for line in prec:

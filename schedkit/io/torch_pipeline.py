@@ -3,7 +3,8 @@
 One row per rank, one cell per action in execution order: `{stage}{type}{microbatch}` with
 type F (forward), I (backward input: our B), W (backward weight) or B (full backward: our
 fused BW), e.g. `0F1`, `1I0`, `0W3`. This is what `_PipelineScheduleRuntime._load_csv`
-reads. Communication and FSDP actions (SEND_F, RECV_B, UNSHARD, ...) are skipped on import.
+reads. Communication and FSDP actions (SEND_F, RECV_B, UNSHARD, ...) are skipped on import;
+an overlapped pair `(0F7;7B3)OVERLAP_F_B` (DualPipeV) is read as its two actions in order.
 torch itself is not needed, except by `torch_validate`.
 """
 
@@ -23,6 +24,7 @@ FROM_TORCH = {v: k for k, v in TO_TORCH.items()}
 ACTION = re.compile(
     r"^(\d+)(F|I|B|W|UNSHARD|RESHARD|REDUCE_GRAD|SEND_F|RECV_F|SEND_B|RECV_B)(\d*)$"
 )
+OVERLAP = re.compile(r"^\(([^()]*)\)OVERLAP_F_B$")
 
 
 def to_torch_rows(problem: PipelineProblem, solution: PipelineSolution) -> list[list[str]]:
@@ -37,7 +39,14 @@ def to_torch_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
     return buf.getvalue()
 
 
-def _parse_cell(cell: str, rank: int, problem: PipelineProblem) -> OpKey | None:
+def _parse_cell(cell: str, rank: int, problem: PipelineProblem) -> list[OpKey]:
+    """The ops of one cell: none (empty, comm or FSDP), one, or an overlapped pair's two."""
+    overlap = OVERLAP.match(cell.strip())
+    parts = overlap.group(1).split(";") if overlap else [cell]
+    return [op for part in parts if (op := _parse_action(part, rank, problem)) is not None]
+
+
+def _parse_action(cell: str, rank: int, problem: PipelineProblem) -> OpKey | None:
     text = cell.strip()
     if not text:
         return None
@@ -75,10 +84,7 @@ def from_torch_csv(problem: PipelineProblem, text: str) -> PipelineSolution:
         raise InputError(
             f"{len(rows)} rows but the problem has {problem.devices} ranks", field="csv"
         )
-    orders = [
-        [op for c in row if (op := _parse_cell(c, r, problem)) is not None]
-        for r, row in enumerate(rows)
-    ]
+    orders = [[op for c in row for op in _parse_cell(c, r, problem)] for r, row in enumerate(rows)]
     try:
         return to_solution(problem, orders, name="torch-csv")
     except ValueError as exc:

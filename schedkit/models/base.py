@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
 
 MAX_EXACT_INT = 2**53
 """The largest integer a float64 (and so a JSON number read by any tool) holds exactly: the
@@ -28,6 +29,14 @@ def _plain_number(value: Any) -> Any:
     return int(value) if isinstance(value, np.integer) else value
 
 
+def _finite_number(value: Any) -> Any:
+    """`_plain_number`, and NaN or an infinity refused before any range check (so the error
+    says "finite" rather than "less than ...")."""
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        raise PydanticCustomError("finite_number", "Input should be a finite number")
+    return _plain_number(value)
+
+
 Int = Annotated[
     int, BeforeValidator(_plain_number), Strict(), Field(ge=-MAX_EXACT_INT, le=MAX_EXACT_INT)
 ]
@@ -36,14 +45,14 @@ NonNegInt = Annotated[int, BeforeValidator(_plain_number), Strict(), Field(ge=0,
 """An integer in [0, 2^53]."""
 PosInt = Annotated[int, BeforeValidator(_plain_number), Strict(), Field(gt=0, le=MAX_EXACT_INT)]
 """An integer in [1, 2^53]."""
-Finite = Annotated[float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False)]
+Finite = Annotated[float, BeforeValidator(_finite_number), Strict(), Field(allow_inf_nan=False)]
 """A finite number (integers are accepted); NaN, infinities, booleans and strings are not."""
 NonNegFinite = Annotated[
-    float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False, ge=0)
+    float, BeforeValidator(_finite_number), Strict(), Field(allow_inf_nan=False, ge=0)
 ]
 """A finite number >= 0."""
 PosFinite = Annotated[
-    float, BeforeValidator(_plain_number), Strict(), Field(allow_inf_nan=False, gt=0)
+    float, BeforeValidator(_finite_number), Strict(), Field(allow_inf_nan=False, gt=0)
 ]
 """A finite number > 0."""
 

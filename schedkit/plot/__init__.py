@@ -10,25 +10,23 @@ from the suffix (HTML needs plotly).
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from schedkit.errors import InputError
+from schedkit.kinds import all_kinds, kind_of, resolve
 from schedkit.models.base import Problem, Solution
 from schedkit.plot.common import Box, ScheduleFigure, Series, output_format, save
 
-KINDS = ("tardiness", "rcpsp", "pipeline", "placement")
-
 
 def draw(problem: Problem, solution: Solution) -> ScheduleFigure:
-    """The figure for `solution` of `problem`, drawn by the module of the problem's kind."""
-    kind = type(problem).KIND
-    if kind not in KINDS:
+    """The figure for `solution` of `problem`, drawn by the plot its kind declares."""
+    spec = kind_of(problem)
+    if spec.plot is None:
+        kinds = ", ".join(sorted(k for k, s in all_kinds().items() if s.plot))
         raise InputError(
-            f"no plot for problem kind {kind!r} (plots exist for {', '.join(KINDS)})", field="kind"
+            f"no plot for problem kind {spec.name!r} (plots exist for {kinds})", field="kind"
         )
-    module = importlib.import_module(f"schedkit.plot.{kind}")
-    fig: ScheduleFigure = module.draw(problem, solution)
+    fig: ScheduleFigure = resolve(spec.plot)(problem, solution)
     return fig
 
 

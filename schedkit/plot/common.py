@@ -163,7 +163,7 @@ def add_series(fig: ScheduleFigure, ax: Axes, series: Series, **style: Any) -> N
 
 def checked_report(problem: Problem, solution: Solution) -> Report:
     """The validator's report; raises InputError when the solution is too broken to draw."""
-    from schedkit.validate import validate
+    from schedkit.validation import validate
 
     report = validate(problem, solution)
     if not report.metrics:

@@ -74,4 +74,8 @@ def check_params(spec: KindSpec, params: Any) -> dict[str, Any]:
         from schedkit.solvers.cpsat.runner import check_cpsat_params
 
         check_cpsat_params(params["cpsat"])
+    if "milp" in params:
+        from schedkit.solvers.milp.settings import check_milp_params
+
+        check_milp_params(params["milp"])
     return dict(params)

@@ -29,7 +29,9 @@ def test_expand_files_folders_and_multi_instance(data_dir: Path) -> None:
 def test_references_found_next_to_the_set(data_dir: Path) -> None:
     refs = References()
     assert refs.best_known(f"{data_dir}/orlib/wt40.txt#1", "wt40#1") == 913
-    assert refs.best_known(f"{data_dir}/orlib/wt50.txt#2", "wt50#2") is not None
+    assert refs.best_known(f"{data_dir}/orlib/wt50.txt#2", "wt50#2") == 1996
+    assert refs.best_known(f"{data_dir}/psplib/j30/j301_1.sm", "j301_1") == 43
+    assert refs.best_known(f"{data_dir}/psplib/j60/j601_1.sm", "j601_1") == 77
 
 
 def test_rows_have_best_known_and_gap(tmp_path: Path, data_dir: Path) -> None:

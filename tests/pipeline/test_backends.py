@@ -9,8 +9,8 @@ import pytest
 
 import schedkit
 from schedkit.models.pipeline import bounds
-from schedkit.models.pipeline.references import feasible_references
-from schedkit.solvers.result import SolveOptions, Status
+from schedkit.models.pipeline.references import build, feasible_references
+from schedkit.solvers.result import SolveOptions, Status, Termination
 
 from .pipeline_helpers import make
 
@@ -91,13 +91,15 @@ def test_infeasible_memory() -> None:
     assert schedkit.solve(pb, time_limit=2).status is Status.INFEASIBLE
 
 
-def test_heuristic_large_is_fast() -> None:
+def test_heuristic_large_matches_zb_greedy() -> None:
+    """At 12k ops (no local search) the answer is still at least the Zero Bubble greedy's."""
     pb = make(32, 128, limit=32.0, **NONUNIFORM)
-    start = time.monotonic()
     out = run("heuristic", pb, time_limit=10)
-    elapsed = time.monotonic() - start
-    assert out.solution is not None and schedkit.validate(pb, out.solution).feasible
-    assert elapsed < 3.0  # well under a second on an idle machine; shared CI is slower
+    assert out.solution is not None
+    report = schedkit.validate(pb, out.solution)
+    zb = build(pb, "zb-greedy")
+    assert zb is not None and report.feasible
+    assert report.objective <= schedkit.validate(pb, zb).objective + 1e-9
 
 
 def test_cpsat_respects_time_limit() -> None:
@@ -105,4 +107,6 @@ def test_cpsat_respects_time_limit() -> None:
     start = time.monotonic()
     out = run("cpsat", pb, time_limit=2.0)
     assert time.monotonic() - start < 4.0
-    assert out.status in (Status.OPTIMAL, Status.FEASIBLE, Status.UNKNOWN)
+    assert out.solution is not None and schedkit.validate(pb, out.solution).feasible
+    assert out.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert out.termination in (Termination.OPTIMAL, Termination.TIME_LIMIT)

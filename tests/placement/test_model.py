@@ -13,7 +13,7 @@ from schedkit.io.loader import load
 from schedkit.models.placement import PlacementProblem, PlacementSolution, validate
 from schedkit.models.placement.bounds import lower_bound
 from schedkit.models.placement.eplb import check_layout, from_eplb, to_eplb, to_torch
-from schedkit.solvers.heuristics.placement_eplb import eplb_layer
+from schedkit.solvers.heuristics.placement.eplb_greedy import eplb_layer
 
 EPLB_W = [
     [90, 132, 40, 61, 104, 165, 39, 4, 73, 56, 183, 86],

@@ -11,13 +11,12 @@ import pytest
 from schedkit.generate.placement import instance
 from schedkit.io.loader import load
 from schedkit.models.placement import PlacementProblem
-from schedkit.solvers.heuristics.placement_core import replicate
-from schedkit.solvers.heuristics.placement_primary import (
+from schedkit.models.placement.construct import home_nodes as group_homes
+from schedkit.models.placement.construct import replicate, spread_extras
+from schedkit.solvers.heuristics.placement.primary_search import (
     BalanceSearch,
-    group_homes,
     repartition,
     split_masks,
-    spread_extras,
 )
 from schedkit.solvers.portfolio import solve
 from schedkit.solvers.result import Status

@@ -125,8 +125,33 @@ def test_generator_command_writes_loadable_yaml(tmp_path: Path) -> None:
         windows=True,
         disjunctive=1,
         infeasible=False,
+        psplib=False,
+        nc=1.5,
+        rf=0.5,
+        rs=0.5,
         out=out,
     )
     problem = schedkit.load(out)
     assert problem == generate(8, 2, seed=4, disjunctive=1)
     assert isinstance(problem, RcpspProblem) and problem.has_side_constraints
+
+
+@pytest.mark.parametrize(("nc", "rf", "rs"), [(1.5, 0.25, 0.1), (1.8, 0.5, 0.3), (2.1, 1.0, 0.5)])
+def test_psplib_grid_generator(tmp_path: Path, nc: float, rf: float, rs: float) -> None:
+    from typer.testing import CliRunner
+
+    from schedkit.cli import app
+
+    out = tmp_path / "g.yaml"
+    args = ["generate", "rcpsp", "--psplib", "--n", "120", "--resources", "4", "--seed", "3"]
+    args += ["--nc", str(nc), "--rf", str(rf), "--rs", str(rs), "-o", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    problem = schedkit.load(out)
+    assert isinstance(problem, RcpspProblem)
+    assert problem.n == 122 and problem.m == 4 and not problem.has_side_constraints
+    assert len(problem.precedences) == round(nc * 122)  # arcs per node, dummies included
+    real = problem.demand[1:-1]
+    assert sum(r > 0 for row in real for r in row) == round(rf * 120 * 4)
+    assert all(1 <= d <= 10 for d in problem.durations[1:-1])
+    for k, res in enumerate(problem.resources):  # Kmin <= K, and K = Kmin when RS = 0
+        assert res.capacity >= max(row[k] for row in real)

@@ -33,6 +33,18 @@ def test_cpsat_proves_j30_optima(data_dir: Path, optima: dict[str, int], name: s
     assert result.objective == optima[name] == result.lower_bound
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_cpsat_improvement_phase_keeps_proofs(
+    data_dir: Path, optima: dict[str, int], share: float
+) -> None:
+    """With one worker, all of CP-SAT's time in either phase still proves a j30 optimum."""
+    problem = _j30(data_dir, "j3010_1")
+    result = schedkit.solve(
+        problem, "cpsat", time_limit=20, threads=1, params={"improve_share": share}
+    )
+    assert result.status is Status.OPTIMAL and result.objective == optima["j3010_1"]
+
+
 def test_milp_proves_smallest_j30(data_dir: Path, optima: dict[str, int]) -> None:
     result = schedkit.solve(_j30(data_dir, "j301_1"), "milp", time_limit=30, threads=1)
     assert result.status is Status.OPTIMAL and result.objective == optima["j301_1"]

@@ -12,6 +12,7 @@ import pytest
 from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem, TardinessSolution, validate
 from schedkit.solvers.heuristics import tardiness as h
+from schedkit.solvers.heuristics.tardiness import neighbourhood, search
 from schedkit.solvers.result import SolveOptions, Status, Termination
 
 
@@ -80,9 +81,9 @@ def test_total_tardiness_matches_validator() -> None:
 # --- neighbourhood evaluation -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table_cells", [h.TABLE_CELLS, 1])
+@pytest.mark.parametrize("table_cells", [neighbourhood.TABLE_CELLS, 1])
 def test_move_deltas_match_recomputation(table_cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(h, "TABLE_CELLS", table_cells)  # 1 forces the np.unique path
+    monkeypatch.setattr(neighbourhood, "TABLE_CELLS", table_cells)  # 1 forces the np.unique path
     problem = random_problem(7, 12)
     a = h.Arrays.of(problem)
     seq = np.random.default_rng(1).permutation(12)
@@ -99,6 +100,33 @@ def test_move_deltas_match_recomputation(table_cells: int, monkeypatch: pytest.M
     for m in chosen:
         h.apply_move(moved, int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]))
     assert int(h.cost(a, moved)) - base == sum(int(moves.delta[m]) for m in chosen) < 0
+
+
+def test_band_moves_are_the_full_moves_within_the_band() -> None:
+    problem = random_problem(11, 30)
+    a = h.Arrays.of(problem)
+    seq = np.random.default_rng(2).permutation(30)
+
+    def table(moves: h.Moves, width: int) -> dict[tuple[int, int, int], int]:
+        rows = zip(moves.lo, moves.hi, moves.kind, moves.delta, strict=True)
+        return {(int(x), int(y), int(k)): int(d) for x, y, k, d in rows if y - x <= width}
+
+    full = table(h.improving_moves(a, seq, h.SwapPairs.build(30, 0)), 5)
+    band = h.improving_moves(a, seq, h.SwapPairs.build(30, 5))
+    assert len(full) > 0 and table(band, 5) == full and len(band.delta) == len(full)
+
+
+def test_large_instances_search_by_band_within_the_budget() -> None:
+    rng = np.random.default_rng(4)
+    n = search.FULL_MAX + 1
+    p = rng.integers(1, 100, n)
+    d = rng.integers(0, int(p.sum()), n)
+    problem = TardinessProblem.from_arrays(p=p.tolist(), d=d.tolist())
+    assert h.SearchParams().band_width(n) == search.BAND_WIDTH
+    out = h.solve(problem, SolveOptions(time_limit=1.0), None)
+    assert out.solution is not None and out.solution.objective is not None
+    assert out.solution.objective <= min(out.stats[r] for r in ("edd", "wspt"))
+    assert validate(problem, out.solution).objective == out.solution.objective
 
 
 # --- the backend --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Pipeline-parallel training schedules with zero-bubble backward splits (F, B, W)."""
 
-from schedkit.kinds import KindSpec
+from schedkit.kinds import KindSpec, Replay
 from schedkit.models.pipeline.bounds import lower_bound
 from schedkit.models.pipeline.problem import Memory, Op, PipelineProblem, PipelineSolution, Times
 from schedkit.models.pipeline.validator import validate
@@ -16,13 +16,22 @@ SPEC = KindSpec(
         "cpsat": "schedkit.solvers.cpsat.pipeline:solve",
         "milp": "schedkit.solvers.milp.pipeline:solve",
     },
+    models={
+        "milp": "schedkit.solvers.milp.pipeline:compile_model",
+        "cpsat": "schedkit.solvers.cpsat.pipeline:compile_model",
+    },
     exact=("cpsat", "milp"),
-    auto_heuristic_share=0.1,
+    auto_heuristic_share=0.3,
     integral=False,
     params={
         "greedy_time": "heuristic: seconds for the greedy reference variants",
         "improve_time": "heuristic: seconds for the local search",
+        "torch_schedules": "heuristic: true/false: start also from torch's schedule classes "
+        "(imports torch; default: only when torch.distributed.pipelining is imported already)",
     },
+    plot="schedkit.plot.pipeline:draw",
+    exporters={"torch-csv": "schedkit.io.torch_pipeline:to_torch_csv"},
+    replay=Replay("schedkit.execute:replay_pipeline", options=("runtime",)),
 )
 
 __all__ = ["SPEC", "Memory", "Op", "PipelineProblem", "PipelineSolution", "Times", "validate"]

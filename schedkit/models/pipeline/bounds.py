@@ -7,6 +7,9 @@ sorted sequences still holds). Then the first op of device d is F of its lowest 
 microbatch 0, and between that start and the device's first B only F ops can run: at most
 K = min(chunks * m, floor(limit / F-memory)) of them. The path of microbatch 0 up the
 pipeline and back is a window of fixed length; what K forwards cannot fill is idle time.
+Symmetrically (one stage per device), between the last F and the last B only the B and W of
+microbatches still held in memory can run (`cooldown_idle`); and a slower device further
+down forces its own busy time on every device above it (`downstream_bound`).
 The makespan adds the head start of device d (the forwards of microbatch 0 below it).
 """
 
@@ -34,6 +37,18 @@ def head(problem: PipelineProblem, device: int) -> float:
     return sum(problem.t["F"][:s0]) + problem.comm * _crossings(problem, 0, s0)
 
 
+def grad(problem: PipelineProblem) -> tuple[float, ...]:
+    """Per stage, the least time from a backward's start to its input gradient: min(B, BW)."""
+    t = problem.t
+    return tuple(min(b, bw) for b, bw in zip(t["B"], t["BW"], strict=True))
+
+
+def most_backward(problem: PipelineProblem, s: int) -> float:
+    """The most backward work one microbatch can bring: max(BW, B + W)."""
+    t = problem.t
+    return max(t["BW"][s], t["B"][s] + t["W"][s])
+
+
 def max_inflight_forwards(problem: PipelineProblem, device: int) -> int:
     """How many F ops the device can hold before its first B frees anything."""
     local = problem.stages_of[device]
@@ -51,16 +66,83 @@ def warmup_idle(problem: PipelineProblem, device: int) -> float:
     s0, last = local[0], problem.stages - 1
     up = sum(problem.t["F"][s0:]) + problem.comm * _crossings(problem, s0, last)
     window = min(
-        up + sum(problem.t["B"][s + 1 :]) + problem.comm * _crossings(problem, s, last)
+        up + sum(grad(problem)[s + 1 :]) + problem.comm * _crossings(problem, s, last)
         for s in local
     )
     fill = max_inflight_forwards(problem, device) * min(problem.t["F"][s] for s in local)
     return max(0.0, window - fill)
 
 
+def cooldown_idle(problem: PipelineProblem, device: int) -> float:
+    """Idle time forced between the device's last F and its last B (one stage per device).
+
+    After F(d, m-1) ends, B(d, m-1) waits for that microbatch to go up and come back down.
+    Meanwhile only the B of the other microbatches in flight and pending W can run. With `a`
+    microbatches in flight, `w` with a pending W and the rest done, the memory held is
+    a * F + w * (F + B) + rest * (F + B + W) (per-microbatch amounts), which the limit caps;
+    the best (a, w) gives the most fill.
+    """
+    d, last, m = device, problem.stages - 1, problem.microbatches
+    if problem.chunks != 1 or d == last:
+        return 0.0
+    t, mem, limit = problem.t, problem.mem, problem.memory.limit
+    window = sum(t["F"][d + 1 :]) + sum(grad(problem)[d + 1 :]) + 2 * problem.comm * (last - d)
+    if limit is None:
+        return max(0.0, window - (m - 1) * most_backward(problem, d))
+    f, held = mem["F"][d], mem["F"][d] + mem["B"][d]
+    done = held + mem["W"][d]
+    fill = 0.0
+    for a in range(1, m + 1):
+        room = limit - a * f - (m - a) * done  # with w = 0; each pending W adds -mem W
+        if room < -EPS:
+            break
+        w = m - a if mem["W"][d] >= 0 else min(m - a, math.floor(room / -mem["W"][d] + EPS))
+        fill = max(fill, (a - 1) * most_backward(problem, d) + w * t["W"][d])
+    return max(0.0, window - fill)
+
+
+def forced_idle(problem: PipelineProblem, device: int) -> float:
+    """Warm-up plus cool-down idle (only the larger when the memory limit lets every F run
+    before the first B: then the two windows may overlap)."""
+    warm, cool = warmup_idle(problem, device), cooldown_idle(problem, device)
+    apart = max_inflight_forwards(problem, device) < problem.chunks * problem.microbatches
+    return warm + cool if apart else max(warm, cool)
+
+
 def device_span_bound(problem: PipelineProblem, device: int) -> float:
-    """Work plus forced warm-up idle of one device."""
-    return problem.device_work(device) + warmup_idle(problem, device)
+    """Work plus forced idle of one device, or a downstream bottleneck's chain."""
+    own = problem.device_work(device) + forced_idle(problem, device)
+    return max(own, downstream_bound(problem, device))
+
+
+def forced_w(problem: PipelineProblem, stage: int) -> int:
+    """How many W a stage must run before its last B starts (one stage per device, split
+    backwards): by then every F is done and at most m - 1 B, so the memory limit needs the
+    rest freed by W."""
+    limit, m, mem = problem.memory.limit, problem.microbatches, problem.mem
+    if limit is None or mem["W"][stage] >= 0 or problem.fused_time_given:
+        return 0
+    held = m * mem["F"][stage] + (m - 1) * mem["B"][stage]
+    return min(m - 1, max(0, math.ceil((held - limit) / -mem["W"][stage] - EPS)))
+
+
+def downstream_bound(problem: PipelineProblem, device: int) -> float:
+    """The span a slower device further down forces on `device` (one stage per device).
+
+    From F(d, 0) the first microbatch reaches stage k after the forwards in between; stage k
+    then runs all its F and B (plus its forced idle and the W its memory forces) before its
+    last B ends; that B's gradient comes back down to d, whose last backward follows. Any
+    k > d gives a bound.
+    """
+    if problem.chunks != 1:
+        return 0.0
+    t, m, comm, g = problem.t, problem.microbatches, problem.comm, grad(problem)
+    best, path = 0.0, problem.backward[device]
+    for k in range(device + 1, problem.stages):
+        path += t["F"][k - 1] + (g[k - 1] if k - 1 > device else 0.0) + 2 * comm
+        busy = m * (t["F"][k] + g[k]) + forced_w(problem, k) * t["W"][k] + forced_idle(problem, k)
+        best = max(best, path + busy)
+    return best
 
 
 def span_bound(problem: PipelineProblem) -> float:
@@ -68,7 +150,7 @@ def span_bound(problem: PipelineProblem) -> float:
 
 
 def makespan_bound(problem: PipelineProblem) -> float:
-    chain = sum(problem.t["F"]) + sum(problem.t["B"]) + problem.t["W"][0]
+    chain = sum(problem.t["F"]) + sum(grad(problem)[1:]) + problem.backward[0]
     chain += 2 * problem.comm * _crossings(problem, 0, problem.stages - 1)
     per_device = max(
         head(problem, d) + device_span_bound(problem, d) for d in range(problem.devices)

@@ -40,18 +40,21 @@ def _one_or_many(value: Any) -> str:
     return "union-list" if isinstance(value, list | tuple) else "union-number"
 
 
-def _per_stage_type(number: Any) -> Any:
-    """`number | tuple[number, ...]`, validated as the one member the input's shape picks (so
-    a bad value gets one error at its own path, e.g. `times.F[2]`)."""
-    return Annotated[
-        Annotated[number, Tag("union-number")] | Annotated[tuple[number, ...], Tag("union-list")],
-        Discriminator(_one_or_many),
-    ]
-
-
-PosPerStage = _per_stage_type(PosFinite)
-NonNegPerStage = _per_stage_type(NonNegFinite)
-FinitePerStage = _per_stage_type(Finite)
+# `number | tuple[number, ...]`, validated as the one member the input's shape picks (so a bad
+# value gets one error at its own path, e.g. `times.F[2]`).
+PosPerStage = Annotated[
+    Annotated[PosFinite, Tag("union-number")] | Annotated[tuple[PosFinite, ...], Tag("union-list")],
+    Discriminator(_one_or_many),
+]
+NonNegPerStage = Annotated[
+    Annotated[NonNegFinite, Tag("union-number")]
+    | Annotated[tuple[NonNegFinite, ...], Tag("union-list")],
+    Discriminator(_one_or_many),
+]
+FinitePerStage = Annotated[
+    Annotated[Finite, Tag("union-number")] | Annotated[tuple[Finite, ...], Tag("union-list")],
+    Discriminator(_one_or_many),
+]
 
 
 def _per_stage(value: Amount, stages: int, what: str) -> tuple[float, ...]:
@@ -64,11 +67,13 @@ def _per_stage(value: Amount, stages: int, what: str) -> tuple[float, ...]:
 
 
 class Times(Frozen):
-    """Duration of F, B (input gradient) and W (weight gradient): a number or one per stage."""
+    """Duration of F, B (input gradient) and W (weight gradient): a number or one per stage;
+    BW, the measured cost of a fused backward (both halves in one pass), defaults to B + W."""
 
     F: PosPerStage = 1.0
     B: PosPerStage = 1.0
     W: PosPerStage = 1.0
+    BW: PosPerStage | None = None
 
 
 class Memory(Frozen):
@@ -115,6 +120,8 @@ class PipelineProblem(Problem):
         for name in ("F", "B", "W"):
             _per_stage(getattr(self.times, name), self.stages, f"times.{name}")
             _per_stage(getattr(self.memory, name), self.stages, f"memory.{name}")
+        if self.times.BW is not None:
+            _per_stage(self.times.BW, self.stages, "times.BW")
         serial = self.serial_time
         if serial > MAX_SERIAL_TIME:
             raise ValueError(
@@ -126,9 +133,18 @@ class PipelineProblem(Problem):
     @property
     def serial_time(self) -> float:
         """Every op's duration plus one communication delay per op, one after another."""
-        m = self.microbatches
-        work = sum(m * (self.t["F"][s] + self.t["BW"][s]) for s in range(self.stages))
+        m, t = self.microbatches, self.t
+        work = sum(
+            m * (t["F"][s] + max(t["BW"][s], t["B"][s] + t["W"][s])) for s in range(self.stages)
+        )
         return work + 3 * self.stages * m * self.comm
+
+    @property
+    def fused_time_given(self) -> bool:
+        """Whether `times.BW` differs from B + W somewhere (the split-only exact models then
+        do not cover every schedule)."""
+        t = self.t
+        return any(abs(t["BW"][s] - t["B"][s] - t["W"][s]) > 1e-12 for s in range(self.stages))
 
     @property
     def stages(self) -> int:
@@ -156,10 +172,19 @@ class PipelineProblem(Problem):
 
     @cached_property
     def t(self) -> dict[str, tuple[float, ...]]:
-        """Per-stage durations of F, B, W and BW (= B + W)."""
+        """Per-stage durations of F, B, W and BW (`times.BW`, default B + W)."""
         out = {k: _per_stage(getattr(self.times, k), self.stages, k) for k in ("F", "B", "W")}
-        out["BW"] = tuple(b + w for b, w in zip(out["B"], out["W"], strict=True))
+        if self.times.BW is not None:
+            out["BW"] = _per_stage(self.times.BW, self.stages, "BW")
+        else:
+            out["BW"] = tuple(b + w for b, w in zip(out["B"], out["W"], strict=True))
         return out
+
+    @cached_property
+    def backward(self) -> tuple[float, ...]:
+        """Per-stage cheapest full backward of one microbatch: min(BW, B + W)."""
+        t = self.t
+        return tuple(min(t["BW"][s], t["B"][s] + t["W"][s]) for s in range(self.stages))
 
     @cached_property
     def mem(self) -> dict[str, tuple[float, ...]]:
@@ -176,9 +201,10 @@ class PipelineProblem(Problem):
         return 0.0 if self.device_of(a) == self.device_of(b) else self.comm
 
     def device_work(self, device: int) -> float:
-        """Total F + B + W time of a device."""
+        """Least total F + backward time of a device (each backward fused or split, as is
+        cheaper)."""
         m = self.microbatches
-        return sum(m * self.t["F"][s] + m * self.t["BW"][s] for s in self.stages_of[device])
+        return sum(m * (self.t["F"][s] + self.backward[s]) for s in self.stages_of[device])
 
     def summary(self) -> dict[str, Any]:
         return {

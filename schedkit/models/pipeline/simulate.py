@@ -132,9 +132,9 @@ def to_solution(
     ops = [
         Op.model_construct(
             device=d,
-            kind=k,
+            kind=k,  # type: ignore[arg-type]
             stage=s,
-            microbatch=j,  # type: ignore[arg-type]
+            microbatch=j,
             start=round(sim.start[(k, s, j)], 9),
         )
         for d, row in enumerate(orders)

@@ -11,7 +11,9 @@
   (optimal for exactly two items per GPU), otherwise by the average, and the GPU of the largest
   replica holding the smallest others; the least over the vectors is a bound, and the optimum
   itself when slots_per_gpu <= 2;
-- strict node-local groups: a group's replicas share one node of `gpus_per_node` GPUs.
+- strict node-local groups: a group's replicas share one node of `gpus_per_node` GPUs;
+- primary node-local groups: each group's home node carries its home replicas
+  (`primary_bound`).
 The problem's bound is the sum over layers (traffic and moves are non-negative).
 """
 
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from schedkit.models.placement.primary_bound import primary_bound, transfer_bound
 from schedkit.models.placement.problem import PlacementProblem
 
 if TYPE_CHECKING:
@@ -165,15 +168,36 @@ def layer_bound(problem: PlacementProblem, layer: int) -> float:
         if problem.groups_strict:
             group_loads = w.reshape(-1, problem.group_size).sum(axis=1)
             b = max(b, float(group_loads.max()) / problem.gpus_per_node)
+        if problem.groups_primary:
+            b = max(b, primary_layer_bound(problem, w, b))
         best = max(best, b)
     return best
 
 
-def layer_bounds(problem: PlacementProblem) -> np.ndarray:
-    """`layer_bound` of every layer."""
-    return np.array([layer_bound(problem, layer) for layer in range(problem.num_layers)])
+def primary_layer_bound(problem: PlacementProblem, w: np.ndarray, known: float) -> float:
+    """`group_local: primary` bounds of one load vector (`known`: a bound already found)."""
+    size, gpn = problem.group_size, problem.gpus_per_node
+    per_node = gpn * problem.slots_per_gpu
+    b = primary_bound(w, size, gpn, problem.num_slots, known)
+    if per_node // size == 1:  # at most one group per node
+        b = max(b, transfer_bound(w, size, gpn, per_node, problem.nodes))
+    return b
+
+
+def layer_bounds(problem: PlacementProblem, budget: Budget | None = None) -> np.ndarray:
+    """`layer_bound` of every layer; once `budget` runs out, the average bound (O(E)) for
+    the layers left."""
+    out = np.empty(problem.num_layers)
+    for layer in range(problem.num_layers):
+        if budget is not None and budget.expired():
+            out[layer:] = (
+                problem.load_stack[:, layer:, :].sum(axis=2).max(axis=0) / problem.num_gpus
+            )
+            break
+        out[layer] = layer_bound(problem, layer)
+    return out
 
 
 def lower_bound(problem: PlacementProblem, budget: Budget | None = None) -> float:
-    """Sum over layers of the per-layer bound."""
-    return float(layer_bounds(problem).sum())
+    """Sum over layers of the per-layer bound (within `budget`)."""
+    return float(layer_bounds(problem, budget).sum())

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from schedkit.models.placement.problem import PlacementSolution
+from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 
 
 def layout_arrays(solution: PlacementSolution, num_experts: int) -> dict[str, np.ndarray]:
@@ -68,3 +68,8 @@ def from_eplb(phy2log: Any, slots_per_gpu: int) -> PlacementSolution:
     p2l = np.asarray(phy2log, dtype=np.int64)
     placement = p2l.reshape(p2l.shape[0], -1, slots_per_gpu).tolist()
     return PlacementSolution.model_validate({"placement": placement})
+
+
+def export_json(problem: PlacementProblem, solution: PlacementSolution) -> str:
+    """`schedkit export --format eplb`: EPLB's layout (phy2log, log2phy, logcnt) as JSON."""
+    return to_eplb_json(solution, problem.num_experts, indent=2) + "\n"

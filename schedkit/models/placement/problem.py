@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from schedkit.io import sglang
 from schedkit.models.base import (
     MAX_EXACT_INT,
     Finite,
@@ -51,7 +52,8 @@ Array = Annotated[np.ndarray, PlainSerializer(_to_list, return_type=list)]
 
 
 def read_matrix(path: str, base_dir: str | None = None) -> np.ndarray:
-    """A numeric array from a .csv, .npy or .json file (relative to `base_dir` or the cwd)."""
+    """A numeric array from a .csv, .npy or .json file, or an SGLang expert-distribution dump
+    (.json or torch .pt with `logical_count`), relative to `base_dir` or the cwd."""
     p = Path(path)
     if not p.is_absolute() and base_dir is not None:
         p = Path(base_dir) / p
@@ -67,13 +69,17 @@ def read_matrix(path: str, base_dir: str | None = None) -> np.ndarray:
             return np.atleast_2d(np.loadtxt(p, delimiter=",", dtype=float, ndmin=2))
         if suffix == ".json":
             data = json.loads(p.read_text())
+            if isinstance(data, dict):  # SGLang's expert-distribution dump
+                return sglang.counts_from_object(data)
             if not isinstance(data, list):
                 raise ValueError(f"expected a JSON array of numbers, got {_json_type(data)}")
             check_numbers(data, f"{str(p)!r}")
             return np.asarray(data, dtype=float)
+        if suffix == ".pt":
+            return sglang.read_pt(p)
     except (ValueError, OSError, RecursionError) as exc:
         raise ValueError(f"cannot read {str(p)!r}: {exc}") from None
-    raise ValueError(f"load file {str(p)!r}: expected .csv, .npy or .json")
+    raise ValueError(f"load file {str(p)!r}: expected .csv, .npy, .json or .pt")
 
 
 def _json_type(data: Any) -> str:

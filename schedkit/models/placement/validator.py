@@ -61,7 +61,8 @@ def _check_token_shape(problem: PlacementProblem, sol: PlacementSolution, report
         return True
     if len(sol.tokens) != len(sol.placement):
         report.add(
-            "bad_split", f"tokens lists {len(sol.tokens)} layers, the placement has {problem.num_layers}"
+            "bad_split",
+            f"tokens lists {len(sol.tokens)} layers, the placement has {problem.num_layers}",
         )
         return False
     ok = True
@@ -70,7 +71,9 @@ def _check_token_shape(problem: PlacementProblem, sol: PlacementSolution, report
             len(t) == len(slots) for t, slots in zip(claim, gpus, strict=True)
         )
         if not shape_ok:
-            report.add("bad_split", f"layer {layer}: tokens do not match the slots of the placement")
+            report.add(
+                "bad_split", f"layer {layer}: tokens do not match the slots of the placement"
+            )
             ok = False
             continue
         bad = [t for row in claim for t in row if not is_finite_number(t)]
@@ -309,11 +312,13 @@ def _metrics(
     problem: PlacementProblem,
 ) -> dict[str, Any]:
     bal = [m / a if a > 0 else 1.0 for m, a in zip(maxes, means, strict=True)]
+    # dense (all-zero) layers are kept in the numbering but not averaged into the balance
+    moe = [b for b, a in zip(bal, means, strict=True) if a > 0] or [1.0]
     out: dict[str, Any] = {
-        "balance_mean": float(np.mean(bal)),
-        "balance_max": float(np.max(bal)),
-        "balancedness_mean": float(np.mean([1 / b if b > 0 else 1.0 for b in bal])),
-        "balancedness_min": float(np.min([1 / b if b > 0 else 1.0 for b in bal])),
+        "balance_mean": float(np.mean(moe)),
+        "balance_max": float(np.max(moe)),
+        "balancedness_mean": float(np.mean([1 / b if b > 0 else 1.0 for b in moe])),
+        "balancedness_min": float(np.min([1 / b if b > 0 else 1.0 for b in moe])),
         "balance": [round(b, 6) for b in bal],
         "max_loads": maxes,
     }

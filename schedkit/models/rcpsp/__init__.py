@@ -1,7 +1,7 @@
 """Resource-constrained project scheduling (makespan), with downtime, windows, disjunctions."""
 
 from schedkit.io.formats import Format
-from schedkit.kinds import KindSpec
+from schedkit.kinds import KindSpec, ReferenceSet
 from schedkit.models.rcpsp.bounds import lower_bound
 from schedkit.models.rcpsp.problem import (
     Activity,
@@ -20,12 +20,16 @@ SPEC = KindSpec(
     validate=validate,
     lower_bound=lower_bound,
     backends={
-        "heuristic": "schedkit.solvers.heuristics.rcpsp:solve",
+        "heuristic": "schedkit.solvers.heuristics.rcpsp.backend:solve",
         "cpsat": "schedkit.solvers.cpsat.rcpsp:solve",
         "milp": "schedkit.solvers.milp.rcpsp:solve",
     },
+    models={
+        "milp": "schedkit.solvers.milp.rcpsp:compile_model",
+        "cpsat": "schedkit.solvers.cpsat.rcpsp:compile_model",
+    },
     exact=("cpsat", "milp"),
-    auto_heuristic_share=0.2,
+    auto_heuristic_share=0.1,
     formats=(
         Format("psplib-sm", ("*.sm",), "schedkit.io.psplib:read_sm"),
         Format("patterson-rcp", ("*.rcp",), "schedkit.io.patterson:read_rcp"),
@@ -36,7 +40,17 @@ SPEC = KindSpec(
         "pop_size": "heuristic: GA population size",
         "mutation": "heuristic: GA mutation rate",
         "justify": "heuristic: forward-backward improvement on or off",
+        "improve_share": "cpsat: share of CP-SAT's time for the LNS improvement phase (0-1)",
     },
+    plot="schedkit.plot.rcpsp:draw",
+    references=(
+        ReferenceSet(
+            instance=r"^j\d+\d+_\d+\.sm$",
+            tables=("../{folder}opt.sm", "../{folder}hrs.sm"),
+            table=r"(opt|hrs|lb)\.sm$",
+            reader="schedkit.io.psplib:read_reference",
+        ),
+    ),
 )
 
 __all__ = [

@@ -63,18 +63,22 @@ def _check_precedences(problem: RcpspProblem, starts: list[int], report: Report)
 def _check_resource(
     problem: RcpspProblem, starts: list[int], k: int, res: Resource, report: Report
 ) -> None:
-    """Usage is piecewise constant between start/end/downtime boundaries: check each piece."""
-    users = [
-        (starts[j], starts[j] + a.duration, a.demands[k])
-        for j, a in enumerate(problem.activities)
-        if a.demands and a.demands[k] > 0 and a.duration > 0
-    ]
-    points = sorted({s for s, _, _ in users} | {w.start for w in res.downtime})
-    found = 0
-    for t in points:
-        used = sum(r for s, e, r in users if s <= t < e)
+    """Usage is piecewise constant between start/end/downtime boundaries: a sweep over the
+    sorted boundaries checks each piece where usage rises or capacity drops (O(n log n))."""
+    delta: dict[int, int] = {}
+    for j, a in enumerate(problem.activities):
+        if a.demands and a.demands[k] > 0 and a.duration > 0:
+            s = starts[j]
+            delta[s] = delta.get(s, 0) + a.demands[k]
+            delta[s + a.duration] = delta.get(s + a.duration, 0) - a.demands[k]
+    checks = {s for s, d in delta.items() if d > 0} | {w.start for w in res.downtime}
+    found = used = 0
+    for t in sorted(delta.keys() | checks):
+        used += delta.get(t, 0)
+        if t not in checks or found >= MAX_REPORTED:
+            continue
         cap = res.capacity_at(t)
-        if used > cap and found < MAX_REPORTED:
+        if used > cap:
             found += 1
             if cap < res.capacity:
                 report.add(

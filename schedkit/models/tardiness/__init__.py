@@ -1,7 +1,7 @@
 """Single-machine (weighted) total tardiness."""
 
 from schedkit.io.formats import Format
-from schedkit.kinds import KindSpec
+from schedkit.kinds import KindSpec, ReferenceSet
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.problem import Job, TardinessProblem, TardinessSolution
 from schedkit.models.tardiness.validator import validate
@@ -18,6 +18,10 @@ SPEC = KindSpec(
         "milp": "schedkit.solvers.milp.tardiness:solve",
         "lawler": "schedkit.solvers.exact.lawler:solve",
     },
+    models={
+        "milp": "schedkit.solvers.milp.tardiness:compile_model",
+        "cpsat": "schedkit.solvers.cpsat.tardiness:compile_model",
+    },
     exact=("lawler", "cpsat", "milp"),  # lawler declines weighted or released jobs
     auto_heuristic_share=0.5,
     formats=(
@@ -31,10 +35,20 @@ SPEC = KindSpec(
         "kick_span": "heuristic: largest position distance of a kick swap",
         "window": "heuristic: largest position distance of a dynasearch swap",
         "release_window": "heuristic: move distance with release dates",
+        "segment": "heuristic: positions per segment kick (0 = whole sequence up to 150 jobs)",
         "atc_k": "heuristic: look-ahead values tried for ATC",
         "formulation": "milp: time-indexed or disjunctive",
         "time_indexed_max_nonzeros": "milp: size above which time-indexed is not used",
     },
+    plot="schedkit.plot.tardiness:draw",
+    references=(
+        ReferenceSet(
+            instance=r"wt(?P<n>\d+)\.txt$",
+            tables=("wtopt{n}.txt",),
+            table=r"^wtopt\d+\.txt$",
+            reader="schedkit.io.orlib:read_wt_reference",
+        ),
+    ),
 )
 
 __all__ = ["SPEC", "Job", "TardinessProblem", "TardinessSolution", "validate"]

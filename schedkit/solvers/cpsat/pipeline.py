@@ -13,6 +13,7 @@ import math
 
 from ortools.sat.python import cp_model
 
+from schedkit.errors import ModelTooLarge, UnsupportedProblem
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import best_reference
@@ -24,10 +25,24 @@ from schedkit.models.pipeline.scaling import (
     memory_precedences,
     scale,
 )
+from schedkit.solvers.budget import Budget, BudgetExpired
 from schedkit.solvers.cpsat.runner import run_cpsat
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 Vars = dict[OpKey, cp_model.IntVar]
+MAX_OPS = 25_000
+"""Largest model built (3 x stages x microbatches intervals): p = 32, m = 256 has 24,576;
+beyond, building alone takes seconds and the search finds nothing better than the hint."""
+
+
+def check_size(problem: PipelineProblem) -> None:
+    """Raise UnsupportedProblem for a fused backward time of its own (the model splits every
+    backward) and ModelTooLarge before building more than MAX_OPS intervals."""
+    if problem.fused_time_given:
+        raise UnsupportedProblem("times.BW differs from B + W: the model splits every backward")
+    ops = 3 * problem.stages * problem.microbatches
+    if ops > MAX_OPS:
+        raise ModelTooLarge(f"{ops} ops: the CP-SAT model is limited to {MAX_OPS} intervals")
 
 
 def _horizon(problem: PipelineProblem, sc: Scaled) -> int:
@@ -98,9 +113,10 @@ def _objective(
 
 
 def build_model(
-    problem: PipelineProblem, sc: Scaled
+    problem: PipelineProblem, sc: Scaled, budget: Budget | None = None
 ) -> tuple[cp_model.CpModel, Vars, Vars, cp_model.IntVar]:
-    """The CP-SAT model, with its start and end variables and the objective."""
+    """The CP-SAT model, with its start and end variables and the objective (BudgetExpired
+    when the budget runs out while building)."""
     model = cp_model.CpModel()
     horizon = _horizon(problem, sc)
     start: Vars = {}
@@ -117,8 +133,10 @@ def build_model(
     model.add(start[("F", 0, 0)] == 0)
     for intervals in per_device:
         model.add_no_overlap(intervals)
-    _precedences(model, problem, sc, start, end)
-    _memory(model, problem, sc, start, end)
+    for step in (_precedences, _memory):
+        if budget is not None:
+            budget.checkpoint()
+        step(model, problem, sc, start, end)
     obj = _objective(model, problem, sc, start, end, horizon)
     return model, start, end, obj
 
@@ -128,7 +146,7 @@ def _hint(
 ) -> PipelineSolution | None:
     if hint is not None:
         return hint
-    ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.budget.remaining()))
+    ref = best_reference(problem, options.budget.split(0.1))
     return None if ref is None else ref[0]
 
 
@@ -163,8 +181,14 @@ def solve(
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
         return BackendOutput(None, Status.INFEASIBLE, reason=reason)
+    check_size(problem)
     sc = scale(problem)
-    model, start, end, obj = build_model(problem, sc)
+    try:
+        model, start, end, obj = build_model(problem, sc, options.budget)
+    except BudgetExpired as exc:
+        return BackendOutput(
+            None, Status.UNKNOWN, termination=Termination.TIME_LIMIT, reason=str(exc)
+        )
     seed = _hint(problem, sc, hint, options)
     hinted = integer_starts(problem, sc, seed) if seed is not None else None
     if hinted is not None:
@@ -191,3 +215,16 @@ def solve(
     if proven:
         return BackendOutput(solution, Status.OPTIMAL, bound, stats)
     return BackendOutput(solution, Status.FEASIBLE, bound, stats, run.termination)
+
+
+def compile_model(problem: PipelineProblem, options: SolveOptions) -> cp_model.CpModel:
+    """The model `solve` builds, hinted with the best reference (as without a hint), for
+    `schedkit export --format cpsat` and `schedkit info --model cpsat`."""
+    check_size(problem)
+    sc = scale(problem)
+    model, start, end, obj = build_model(problem, sc)
+    seed = _hint(problem, sc, None, options)
+    hinted = integer_starts(problem, sc, seed) if seed is not None else None
+    if hinted is not None:
+        _add_hint(model, problem, sc, hinted, start, end, obj)
+    return model

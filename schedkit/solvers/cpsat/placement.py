@@ -3,7 +3,8 @@
 Loads are scaled to integers (exactly when they are integers and the lcm of the counts is
 small; the proof is then exact). Node-local groups and MoETuner-style home nodes (with
 co-activation) add boolean node choices; a previous placement adds kept-replica variables.
-Warm-started from the heuristic (or the hint). `split: free` is left to the MILP/heuristic.
+Warm-started from the hint (the heuristic's answer under `auto`) or a constructive start.
+`split: free` is left to the MILP/heuristic.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from ortools.sat.python import cp_model
 
 from schedkit.errors import UnsupportedProblem
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
+from schedkit.solvers.budget import Budget
 from schedkit.solvers.cpsat.runner import run_cpsat
-from schedkit.solvers.heuristics.placement_layer import LayerData, scale_for, solve_by_layers
+from schedkit.solvers.exact.placement_layers import LayerData, scale_for, solve_by_layers
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 
@@ -149,17 +151,17 @@ class LayerModel:
 
 
 def solve_layer(
-    d: LayerData, seconds: float, options: SolveOptions
+    d: LayerData, budget: Budget, options: SolveOptions
 ) -> tuple[np.ndarray | None, float, bool]:
     """Solve one layer; returns counts, a bound on the layer objective and whether proven."""
-    if seconds < 0.02 or d.build_seconds(3e-5) > 0.5 * seconds:
+    if d.build_seconds(3e-5) > 0.5 * budget.remaining():
         return None, 0.0, False  # no time to build and search: keep the incumbent
     lm = LayerModel(d)
     lm.add_hint(d.hint_counts())
+    if budget.expired():
+        return None, 0.0, False
     run = run_cpsat(
-        lm.m,
-        options.with_budget(options.budget, threads=min(options.threads, 8)),
-        budget=options.budget.sub(seconds),
+        lm.m, options.with_budget(budget, threads=min(options.threads, 8)), budget=budget
     )
     if not run.has_solution or run.bound is None:
         return None, 0.0, False
@@ -176,3 +178,22 @@ def solve(
     if problem.split == "free":
         raise UnsupportedProblem("cpsat models split: even only; use milp or heuristic")
     return solve_by_layers(problem, options, hint, solve_layer, "cpsat")
+
+
+def compile_model(problem: PlacementProblem, options: SolveOptions) -> cp_model.CpModel:
+    """Every layer's model as `solve` builds it (hinted with the constructive start), side by
+    side in one model whose optimum is the sum of the layer optima: for `schedkit export
+    --format cpsat` and `schedkit info --model cpsat`."""
+    from schedkit.solvers.cpsat.merge import merge_models
+    from schedkit.solvers.exact.placement_layers import incumbent, layer_data
+
+    if problem.split == "free":
+        raise UnsupportedProblem("cpsat models split: even only; use milp or heuristic")
+    ctx = incumbent(problem, None)
+    layers = []
+    for layer in range(problem.num_layers):
+        options.budget.checkpoint()
+        lm = LayerModel(layer_data(ctx, layer))
+        lm.add_hint(lm.d.hint_counts())
+        layers.append(lm.m)
+    return merge_models(layers, problem.name)

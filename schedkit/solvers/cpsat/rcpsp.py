@@ -3,26 +3,30 @@
 Downtime enters each cumulative as fixed intervals that take the missing capacity; activity
 time windows become variable domains; a disjunctive pair is a two-interval no-overlap. The
 makespan is bounded below by the critical-path and energy bounds and above by the heuristic's
-schedule (also used as a solution hint). CP-SAT runs with its default parameters: on PSPLIB's
-hardest j30 sets they proved optimality 2-3x faster than stronger cumulative propagation
-(timetable edge finding, overload checker) or an lb_tree_search phase, and no-overlaps on
-demand cliques did not help (docs/benchmarks.md, RCPSP). `options.params["cpsat"]`
-may override any CP-SAT parameter.
+schedule (also used as a solution hint). The proof phase runs CP-SAT's default parameters: on
+PSPLIB's hardest j30 sets they proved optimality 2-3x faster than stronger cumulative
+propagation (timetable edge finding, overload checker) or an lb_tree_search phase, and
+no-overlaps on demand cliques did not help; with one worker an improvement phase with LNS
+follows (`solve`; docs/benchmarks.md, RCPSP). `options.params["cpsat"]` may override any
+CP-SAT parameter.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING, Any
 
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution, Resource
-from schedkit.solvers.cpsat.runner import CpsatRun, run_cpsat
-from schedkit.solvers.heuristics.rcpsp import exact_start
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.models.rcpsp.schedule import makespan
+from schedkit.models.rcpsp.start import ExactStart, exact_start
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+
+if TYPE_CHECKING:  # OR-Tools is imported only when a model is built (a spent budget needs none)
+    from ortools.sat.python import cp_model
+
+    from schedkit.solvers.cpsat.runner import CpsatRun
 
 
 def downtime_pieces(res: Resource) -> list[tuple[int, int, int]]:
@@ -40,6 +44,8 @@ def build_model(
     problem: RcpspProblem, horizon: int, lb: int, hint: list[int] | None
 ) -> tuple[cp_model.CpModel, list[cp_model.IntVar], cp_model.IntVar]:
     """The CP-SAT model: start variables, makespan variable, all constraints."""
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     es = earliest_starts(problem)
     ls = latest_starts(problem, horizon)
@@ -48,9 +54,9 @@ def build_model(
     intervals = [
         model.new_fixed_size_interval_var(starts[j], dur[j], f"i{j}") for j in range(problem.n)
     ]
-    makespan = model.new_int_var(lb, max(lb, horizon), "makespan")
+    cmax = model.new_int_var(lb, max(lb, horizon), "makespan")
     for j in range(problem.n):
-        model.add(makespan >= starts[j] + dur[j])
+        model.add(cmax >= starts[j] + dur[j])
     for i, j, delay in problem.arcs:
         model.add(starts[j] >= starts[i] + delay)
     for k, res in enumerate(problem.resources):
@@ -64,35 +70,99 @@ def build_model(
             model.add_cumulative(ivs, dems, res.capacity)
     for i, j in problem.pairs:
         model.add_no_overlap([intervals[i], intervals[j]])
-    model.minimize(makespan)
+    model.minimize(cmax)
     if hint is not None:
         for var, value in zip(starts, hint, strict=True):
             model.add_hint(var, value)
-        model.add_hint(makespan, _makespan(problem, hint))
-    return model, starts, makespan
+        model.add_hint(cmax, makespan(problem, hint))
+    return model, starts, cmax
+
+
+IMPROVE_SHARE = 0.5
+"""With one worker: the share of CP-SAT's time given to the improvement phase (see `solve`)."""
+
+MAX_ROUNDS = 8
+"""Improvement runs at most (each restarts from the best schedule when CP-SAT stops early)."""
 
 
 def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
-    """Minimise the makespan with CP-SAT within the time limit."""
-    start = exact_start(problem, hint)
-    if start.done is not None:
-        return start.done
+    """Minimise the makespan with CP-SAT within the budget, in two phases.
+
+    First CP-SAT's default search (the fastest to prove optimality); if that ends unproven,
+    the rest of the budget goes to an improvement phase: CP-SAT's portfolio with its LNS
+    workers interleaved in one thread (`interleave_search`), hinted with the best schedule and
+    given the proven bound. The split is `params["improve_share"]` (default `IMPROVE_SHARE`
+    with one worker, 0 with more: their portfolio already runs LNS in parallel).
+    """
+    budget = options.budget
+    start = exact_start(problem, hint, budget)
+    if start.proven or budget.expired():
+        return _settled(start)
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
-    model, starts, _ = build_model(problem, horizon, min(lb, horizon), incumbent)
-    run = run_cpsat(model, options)
-    best = incumbent
-    bound = lb
+    model, starts, cmax = build_model(problem, horizon, min(lb, horizon), incumbent)
+    if budget.expired():
+        return _settled(start)
+    from schedkit.solvers.cpsat.runner import run_cpsat
+
+    default_share = IMPROVE_SHARE if options.threads == 1 else 0.0
+    share = min(1.0, max(0.0, float(options.params.get("improve_share", default_share))))
+    run = run_cpsat(model, options, budget=budget.split(1.0 - share) if share else budget)
+    best, bound = _improved(problem, run, starts, incumbent, lb)
+    if share and run.status is Status.UNKNOWN and budget.remaining() >= 0.2:
+        run = run_cpsat(model, options, budget=budget)  # nothing to improve yet: keep searching
+        best, bound = _improved(problem, run, starts, best, bound)
+    stats = {"horizon": horizon, **run.stats}
+    for rounds in range(1, MAX_ROUNDS + 1):
+        if not share or run.status is not Status.FEASIBLE or budget.remaining() < 0.2:
+            break
+        if best is None or bound >= makespan(problem, best):
+            break
+        _restart_from(model, starts, cmax, best, bound, makespan(problem, best))
+        run = run_cpsat(model, options, budget=budget, defaults={"interleave_search": True})
+        best, bound = _improved(problem, run, starts, best, bound)
+        stats = {"horizon": horizon, "improvement_rounds": rounds, **run.stats}
+    return _output(problem, run, best, bound, stats)
+
+
+def _improved(
+    problem: RcpspProblem, run: CpsatRun, starts: list[Any], best: list[int] | None, bound: int
+) -> tuple[list[int] | None, int]:
+    """The better of `best` and the run's schedule, and the larger of the bounds."""
     if run.has_solution:
-        best = [run.value(v) for v in starts]
+        found = [run.value(v) for v in starts]
+        if best is None or makespan(problem, found) <= makespan(problem, best):
+            best = found
     if run.bound is not None:
         bound = max(bound, math.ceil(run.bound - 1e-6))
-    return _output(problem, run, best, bound, {"horizon": horizon, **run.stats})
+    return best, bound
 
 
-def _makespan(problem: RcpspProblem, start: list[int]) -> int:
-    return max((s + d for s, d in zip(start, problem.durations, strict=True)), default=0)
+def _restart_from(
+    model: cp_model.CpModel, starts: list[Any], cmax: Any, best: list[int], bound: int, ms: int
+) -> None:
+    """Hint `best` and impose the proven `bound` before the next run."""
+    model.clear_hints()
+    for var, value in zip(starts, best, strict=True):
+        model.add_hint(var, value)
+    model.add_hint(cmax, ms)
+    model.add(cmax >= bound)
+
+
+def _settled(start: ExactStart) -> BackendOutput:
+    """The answer without search: a static proof, the incumbent at the bound, or no time."""
+    if start.infeasible:
+        return BackendOutput(None, Status.INFEASIBLE, None, reason=start.infeasible)
+    solution = start.solution()
+    if start.proven:
+        return BackendOutput(
+            solution, Status.OPTIMAL, float(start.lb), {"proof": "incumbent = bound"}
+        )
+    status = Status.FEASIBLE if solution is not None else Status.UNKNOWN
+    return BackendOutput(
+        solution, status, float(start.lb), termination=Termination.TIME_LIMIT, reason="no time left"
+    )
 
 
 def _output(
@@ -104,9 +174,17 @@ def _output(
         why = "CP-SAT proved that no schedule satisfies all constraints"
         return BackendOutput(None, Status.INFEASIBLE, None, stats, reason=why)
     if best is None:
-        return BackendOutput(None, Status.UNKNOWN, float(bound), stats, run.termination)
-    ms = _makespan(problem, best)
+        return BackendOutput(None, Status.UNKNOWN, float(bound), stats, run.termination, run.reason)
+    ms = makespan(problem, best)
     solution = RcpspSolution(start=tuple(best), objective=float(ms))
     if bound >= ms:
         return BackendOutput(solution, Status.OPTIMAL, float(ms), stats)
     return BackendOutput(solution, Status.FEASIBLE, float(bound), stats, run.termination)
+
+
+def compile_model(problem: RcpspProblem, options: SolveOptions) -> cp_model.CpModel:
+    """The model `solve` builds (no hint: the backend's own start as horizon and hint), for
+    `schedkit export --format cpsat` and `schedkit info --model cpsat`."""
+    start = exact_start(problem, None, options.budget)
+    horizon = start.horizon
+    return build_model(problem, horizon, min(start.lb, horizon), start.incumbent)[0]

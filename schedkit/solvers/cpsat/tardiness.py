@@ -6,18 +6,24 @@ from ortools.sat.python import cp_model
 
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
+from schedkit.solvers.budget import Budget, BudgetExpired
 from schedkit.solvers.cpsat.runner import run_cpsat
-from schedkit.solvers.result import BackendOutput, SolveOptions
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 
 def build(
-    problem: TardinessProblem,
+    problem: TardinessProblem, budget: Budget | None = None
 ) -> tuple[cp_model.CpModel, list[cp_model.IntVar], list[cp_model.IntVar]]:
-    """Variables (starts, tardiness), constraints (no-overlap) and the weighted objective."""
+    """Variables (starts, tardiness), constraints (no-overlap) and the weighted objective.
+
+    Raises `BudgetExpired` when `budget` runs out while building (checked every 1000 jobs).
+    """
     model = cp_model.CpModel()
     horizon = int(problem.r.max() + problem.p.sum())
     starts, tardiness, intervals = [], [], []
     for j, job in enumerate(problem.jobs):
+        if budget is not None and j % 1000 == 999:
+            budget.checkpoint()
         p = job.processing_time
         s = model.new_int_var(job.release_date, horizon - p, f"s{j}")
         intervals.append(model.new_fixed_size_interval_var(s, p, f"job{j}"))
@@ -35,12 +41,21 @@ def build(
     return model, starts, tardiness
 
 
+def timed_out(hint: TardinessSolution | None, bound: float) -> BackendOutput:
+    """The hint (if any) as the answer when the budget ran out before the solver started."""
+    status = Status.FEASIBLE if hint is not None else Status.UNKNOWN
+    return BackendOutput(hint, status, bound, {}, Termination.TIME_LIMIT, "budget spent building")
+
+
 def solve(
     problem: TardinessProblem, options: SolveOptions, hint: TardinessSolution | None
 ) -> BackendOutput:
     """Solve with CP-SAT, hinted with `hint`'s start times."""
-    model, starts, _ = build(problem)
-    bound = lower_bound(problem)
+    bound = lower_bound(problem, options.budget)
+    try:
+        model, starts, _ = build(problem, options.budget)
+    except BudgetExpired:
+        return timed_out(hint, bound)
     if hint is not None:
         t = 0
         for j in hint.sequence:
@@ -59,3 +74,8 @@ def solve(
     )
     lb = max(bound, run.bound) if run.bound is not None else bound
     return BackendOutput(solution, run.status, lb, run.stats, run.termination)
+
+
+def compile_model(problem: TardinessProblem, options: SolveOptions) -> cp_model.CpModel:
+    """The model `solve` builds (no hint), for `schedkit export --format cpsat` and `info`."""
+    return build(problem)[0]

@@ -18,12 +18,13 @@ The run stops at the time limit; it then returns the hint (or the EDD sequence) 
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass, field
 
 from schedkit.errors import UnsupportedProblem
 from schedkit.models.tardiness.bounds import lower_bound
+from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
+from schedkit.solvers.budget import Budget
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 EDD_OPTIMAL = -1
@@ -32,7 +33,7 @@ CHECK_EVERY = 1024  # subproblems solved between two looks at the clock
 
 
 class _Timeout(Exception):
-    """The deadline passed during the recursion."""
+    """The budget ran out during the recursion."""
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Lawler:
     d: list[int]
     rank: list[int]
     """Position of each job in the order (processing time, EDD index): the longest is last."""
-    deadline: float = float("inf")
+    budget: Budget | None = None
     memo: dict[tuple[int, int, int, int], tuple[int, int]] = field(default_factory=dict)
     calls: int = 0
 
@@ -78,7 +79,7 @@ class Lawler:
         if hit is not None:
             return hit[0]
         self.calls += 1
-        if self.calls % CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+        if self.calls % CHECK_EVERY == 0 and self.budget is not None and self.budget.expired():
             raise _Timeout
         found = self.reduce(jobs, t)
         if found is None:
@@ -145,15 +146,8 @@ class Lawler:
         return [*before, k, *self.sequence(last + 1, jobs[-1], self.rank[k], c_k)]
 
 
-def edd_order(problem: TardinessProblem) -> list[int]:
-    """Job indices by due date, ties by processing time then index."""
-    return sorted(range(problem.n), key=lambda j: (int(problem.d[j]), int(problem.p[j]), j))
-
-
-def solve_lawler(
-    problem: TardinessProblem, deadline: float = float("inf")
-) -> tuple[int, list[int]]:
-    """Optimal (value, sequence of job indices); raises _Timeout past `deadline`."""
+def solve_lawler(problem: TardinessProblem, budget: Budget | None = None) -> tuple[int, list[int]]:
+    """Optimal (value, sequence of job indices); raises _Timeout once `budget` is spent."""
     order = edd_order(problem)
     p = [int(problem.p[j]) for j in order]
     d = [int(problem.d[j]) for j in order]
@@ -161,7 +155,7 @@ def solve_lawler(
     rank = [0] * len(order)
     for position, e in enumerate(by_length):
         rank[e] = position
-    solver = Lawler(p, d, rank, deadline)
+    solver = Lawler(p, d, rank, budget)
     n = len(order)
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20 * n + 1000))
@@ -185,13 +179,14 @@ def solve(
 ) -> BackendOutput:
     """Lawler's algorithm within the time limit; OPTIMAL, or the hint/EDD as FEASIBLE."""
     _check_supported(problem)
-    lb = lower_bound(problem)
-    start = time.monotonic()
+    budget = options.budget
+    lb = lower_bound(problem, budget)
+    start = budget.now()
     try:
-        value, seq = solve_lawler(problem, start + options.budget.remaining())
+        value, seq = solve_lawler(problem, budget)
     except _Timeout:
         fallback = tuple(hint.sequence) if hint is not None else tuple(edd_order(problem))
-        stats = {"runtime_s": round(time.monotonic() - start, 4)}
+        stats = {"runtime_s": round(budget.now() - start, 4)}
         return BackendOutput(
             TardinessSolution(sequence=fallback),
             Status.FEASIBLE,
@@ -199,6 +194,6 @@ def solve(
             stats,
             termination=Termination.TIME_LIMIT,
         )
-    stats = {"runtime_s": round(time.monotonic() - start, 4)}
+    stats = {"runtime_s": round(budget.now() - start, 4)}
     solution = TardinessSolution(sequence=tuple(seq), objective=float(value))
     return BackendOutput(solution, Status.OPTIMAL, float(value), stats)

@@ -1,22 +1,20 @@
-"""Run a Pyomo model on HiGHS (pyomo.contrib.solver interface), warm-started if asked.
+"""HiGHS through `pyomo.contrib.solver`, with a MIP start; the default solver of the runner.
 
 The contrib interface has no MIP-start option, so `WarmHighs` passes the start to highspy's
-`setSolution` just before `run()`. `solve_model` returns what every MILP backend needs: the
-schedkit status, the incumbent and bound, and whether variable values were loaded.
+`setSolution` just before `run()`. Backends call `solve_model` (re-exported here from
+`schedkit.solvers.milp.runner`, which runs every solver, HiGHS included).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
-import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from schedkit.errors import BackendUnavailable
-from schedkit.solvers.result import SolveOptions, Status
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.milp.runner import MilpRun, solve_model
+
+__all__ = ["MilpRun", "WarmHighs", "pinned_threads", "solve_model"]
 
 
 class WarmHighs(Highs):
@@ -27,8 +25,12 @@ class WarmHighs(Highs):
     """
 
     mip_start: list[tuple[Any, float]] = []  # noqa: RUF012
+    budget: Budget | None = None
+    """When set, the time limit is what it has left once HiGHS holds the model."""
 
     def _solve(self) -> Any:
+        if self.budget is not None:
+            self._active_config.time_limit = max(0.05, self.budget.remaining())
         if self.mip_start:
             import highspy
 
@@ -53,52 +55,3 @@ def pinned_threads(wanted: int) -> int:
     if not _THREADS:
         _THREADS.append(max(1, wanted))
     return _THREADS[0]
-
-
-@dataclass
-class MilpRun:
-    """Outcome of one HiGHS run in schedkit terms."""
-
-    status: Status
-    loaded: bool
-    objective: float | None
-    bound: float | None
-    termination: str
-
-
-def solve_model(
-    model: pyo.ConcreteModel, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
-) -> MilpRun:
-    """Solve `model` within the budget; load variable values if any exist."""
-    solver = WarmHighs()
-    solver.mip_start = warm or []
-    if not solver.available():
-        raise BackendUnavailable("HiGHS (highspy) is not available")
-    time_limit = max(0.05, options.budget.remaining())
-    solver_options = {"random_seed": options.seed, **options.params.get("highs", {})}
-    res = solver.solve(
-        model,
-        time_limit=time_limit,
-        threads=pinned_threads(options.threads),
-        rel_gap=1e-9,  # HiGHS' default 1e-4 would call a near-optimum "optimal"
-        abs_gap=1e-6,
-        tee=options.verbose,
-        raise_exception_on_nonoptimal_result=False,
-        load_solutions=False,
-        solver_options=solver_options,
-    )
-    tc = res.termination_condition
-    has_solution = res.incumbent_objective is not None
-    if has_solution:
-        res.solution_loader.load_vars()
-    bound = res.objective_bound
-    bound = None if bound is None or not math.isfinite(bound) else float(bound)
-    if tc == TerminationCondition.provenInfeasible:
-        status = Status.INFEASIBLE
-    elif tc == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
-        status = Status.OPTIMAL
-    elif has_solution:
-        status = Status.FEASIBLE
-    else:
-        status = Status.UNKNOWN
-    return MilpRun(status, has_solution, res.incumbent_objective, bound, tc.name)

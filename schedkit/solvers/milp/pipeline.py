@@ -15,7 +15,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from schedkit.errors import ModelTooLarge
+from schedkit.errors import ModelTooLarge, UnsupportedProblem
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import best_reference
@@ -27,6 +27,19 @@ from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 ORDER = {"F": 0, "B": 1, "W": 2}
 MAX_PAIRS = 20_000
+
+
+def check_size(problem: PipelineProblem) -> None:
+    """Raise UnsupportedProblem for a fused backward time of its own (the model splits every
+    backward), ModelTooLarge above MAX_PAIRS order pairs, estimated from the op counts first
+    (the pairs of a device are at most n(n-1)/2) so that a huge instance costs nothing."""
+    if problem.fused_time_given:
+        raise UnsupportedProblem("times.BW differs from B + W: the model splits every backward")
+    per_device = 3 * problem.chunks * problem.microbatches
+    if problem.devices * per_device * (per_device - 1) // 2 > 4 * MAX_PAIRS:
+        raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
+    if len(_pairs(problem)) > MAX_PAIRS:
+        raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
 
 
 def fixed_before(a: OpKey, b: OpKey) -> bool:
@@ -135,10 +148,9 @@ def solve(
     reason = bounds.infeasible_reason(problem)
     if reason is not None:
         return BackendOutput(None, Status.INFEASIBLE, reason=reason)
-    if len(_pairs(problem)) > MAX_PAIRS:
-        raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
+    check_size(problem)
     if hint is None:
-        ref = best_reference(problem, time_limit=min(0.5, 0.1 * options.budget.remaining()))
+        ref = best_reference(problem, options.budget.split(0.1))
         hint = None if ref is None else ref[0]
     horizon = _horizon(problem, hint)
     model = build_model(problem, horizon)
@@ -184,3 +196,11 @@ def _solution(problem: PipelineProblem, starts: dict[OpKey, float]) -> PipelineS
     if validate(problem, sol).feasible:
         return sol
     return to_solution(problem, sol.orders(problem.devices), name="milp")
+
+
+def compile_model(problem: PipelineProblem, options: SolveOptions) -> Any:
+    """The model `solve` builds (big-M horizon from the best reference, as without a hint),
+    for `schedkit export --format lp|mps` and `schedkit info --model milp`."""
+    check_size(problem)
+    ref = best_reference(problem, options.budget.split(0.1))
+    return build_model(problem, _horizon(problem, None if ref is None else ref[0]))

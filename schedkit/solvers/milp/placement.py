@@ -1,28 +1,35 @@
 """MILP backend for placement (Pyomo + HiGHS).
 
-Per layer, the model of `placement_layer`: z[e,k] picks expert e's replica count, x[e,k,g]
+Per layer, the model of `exact.placement_layers`: z[e,k] picks expert e's replica count, x[e,k,g]
 its replicas on GPU g, T >= every GPU load. `split: free` uses x[e,g] replicas and continuous
 tokens f[e,g] <= w_e x[e,g] instead. With co-activation and few enough variables, all layers
 are solved jointly in MoETuner's formulation: home-node binaries h[l,e,n] and linearised
 pairwise traffic y[l,a,b] >= h[l,a,n] - h[l+1,b,n]; otherwise layer by layer with the
 neighbouring layers fixed (the traffic term is then linear). Every layer model is
-warm-started from the heuristic's placement (HiGHS MIP start, `milp.highs.solve_model`).
+warm-started from the incumbent, the hint or a constructive start (HiGHS MIP start,
+`milp.highs.solve_model`).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
 
+from schedkit.models.placement.answer import layer_answer
+from schedkit.models.placement.context import LayerContext
+from schedkit.models.placement.layout import counts_to_placement, value
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
-from schedkit.solvers.heuristics.placement import Planner, hint_arrays, output
-from schedkit.solvers.heuristics.placement_core import value
-from schedkit.solvers.heuristics.placement_layer import LayerData, layer_data, solve_by_layers
-from schedkit.solvers.milp.highs import solve_model
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.budget import Budget, BudgetExpired
+from schedkit.solvers.exact.placement_layers import (
+    LayerData,
+    incumbent,
+    layer_data,
+    solve_by_layers,
+)
+from schedkit.solvers.milp.highs import MilpRun, solve_model
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 JOINT_LIMIT = 20000
 """Largest number of pairwise traffic variables for the joint co-activation model."""
@@ -133,11 +140,10 @@ def build_free(b: Any, d: LayerData) -> None:
 
 
 def run(
-    model: Any, seconds: float, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
-) -> tuple[bool, float | None, bool]:
-    """Solve with HiGHS (MIP start `warm`); (values loaded, objective bound, proven optimal)."""
-    res = solve_model(model, options.with_budget(options.budget.sub(max(0.05, seconds))), warm)
-    return res.loaded, res.bound, res.status is Status.OPTIMAL
+    model: Any, budget: Budget, options: SolveOptions, warm: list[tuple[Any, float]] | None = None
+) -> MilpRun:
+    """Solve with HiGHS (MIP start `warm`) within `budget`."""
+    return solve_model(model, options.with_budget(budget), warm)
 
 
 def warm_start(b: Any, d: LayerData) -> list[tuple[Any, float]]:
@@ -178,32 +184,75 @@ def counts_of_block(b: Any, d: LayerData) -> np.ndarray:
     return out
 
 
-def solve_layer(
-    d: LayerData, seconds: float, options: SolveOptions
-) -> tuple[np.ndarray | None, float, bool]:
-    """Solve one layer's MILP; returns counts, a bound on the layer objective, proven."""
-    if seconds < 0.05 or d.build_seconds(8e-5) > 0.5 * seconds:
-        return None, 0.0, False  # no time to build and search: keep the incumbent
-    m = pyo.ConcreteModel()
-    m.b = pyo.Block()
-    free = options.params.get("_free", False)
-    (build_free if free else build_layer)(m.b, d)
-    m.obj = pyo.Objective(expr=m.b.obj, sense=pyo.minimize)
-    has, bound, proven = run(m, seconds, options, None if free else warm_start(m.b, d))
-    return (counts_of_block(m.b, d) if has else None), (bound or 0.0), proven
+def layer_solver(free: bool) -> Any:
+    """The per-layer solver for `split: even` (count model) or `split: free` (token model)."""
+
+    def solve_layer(
+        d: LayerData, budget: Budget, options: SolveOptions
+    ) -> tuple[np.ndarray | None, float, bool]:
+        """Solve one layer's MILP; returns counts, a bound on the layer objective, proven."""
+        if d.build_seconds(8e-5) > 0.5 * budget.remaining():
+            return None, 0.0, False  # no time to build and search: keep the incumbent
+        m = pyo.ConcreteModel()
+        m.b = pyo.Block()
+        (build_free if free else build_layer)(m.b, d)
+        m.obj = pyo.Objective(expr=m.b.obj, sense=pyo.minimize)
+        if budget.expired():
+            return None, 0.0, False
+        res = run(m, budget, options, None if free else warm_start(m.b, d))
+        counts = counts_of_block(m.b, d) if res.loaded else None
+        return counts, (res.bound or 0.0), res.status is Status.OPTIMAL
+
+    return solve_layer
 
 
 def solve_joint(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
-    """All layers at once with linearised pairwise inter-node traffic (MoETuner)."""
-    planner = Planner(problem, time.monotonic() + min(1.0, 0.1 * options.budget.remaining()))
-    planner.place = list(hint_arrays(problem, hint) or planner.run(None))
+    """All layers at once with linearised pairwise inter-node traffic (MoETuner).
+
+    The model keeps every expert's replicas on one home node, a restriction of the problem:
+    its bound bounds that restriction only, so the answer's bound is the combinatorial one
+    and its status is feasible; `reason` says how far HiGHS got."""
+    budget = options.budget
+    ctx = incumbent(problem, hint)
+    res: MilpRun | None = None
+    try:
+        m, datas = joint_model(ctx, budget)
+        res = run(m, budget, options)
+    except BudgetExpired:
+        pass
+    if res is not None and res.loaded:
+        cands = [counts_to_placement(counts_of_block(m.L[i], d)) for i, d in enumerate(datas)]
+        new = sum(ctx.score(i, c) for i, c in enumerate(cands))
+        if new < sum(ctx.score(i, c) for i, c in enumerate(ctx.layers())):
+            ctx.place = list(cands)
+    sol, bounds, _ = layer_answer(problem, ctx.layers(), budget)
+    if res is None:
+        within = "not solved (no time left after building the model)"
+    elif res.status is Status.OPTIMAL:
+        within = "optimal"
+    else:
+        within = f"bound {res.bound}" if res.bound is not None else "no bound"
+    return BackendOutput(
+        sol,
+        Status.FEASIBLE,
+        float(bounds.sum()),
+        {"method": "milp-joint", "restricted_bound": None if res is None else res.bound},
+        termination=Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED,
+        reason=f"joint model with one home node per expert: {within} within that restriction",
+    )
+
+
+def joint_model(ctx: LayerContext, budget: Budget) -> tuple[Any, list[LayerData]]:
+    """The joint model of every layer (BudgetExpired when the build outlasts the budget)."""
+    problem = ctx.p
     m = pyo.ConcreteModel()
     m.L = pyo.Block(range(problem.num_layers))
     datas = []
     for layer in range(problem.num_layers):
-        d = layer_data(planner, layer)
+        budget.checkpoint()
+        d = layer_data(ctx, layer)
         d.cost, d.home = None, True
         build_layer(m.L[layer], d)
         datas.append(d)
@@ -211,19 +260,8 @@ def solve_joint(
     m.obj = pyo.Objective(
         expr=sum(m.L[i].obj for i in range(problem.num_layers)) + pairs, sense=pyo.minimize
     )
-    has, bound, _ = run(m, options.budget.remaining(), options)
-    if has:
-        from schedkit.solvers.heuristics.placement_layer import counts_to_placement
-
-        cands = [counts_to_placement(counts_of_block(m.L[i], d), d) for i, d in enumerate(datas)]
-        if sum(planner.score(i, c) for i, c in enumerate(cands)) < sum(
-            planner.score(i, c) for i, c in enumerate(planner.place) if c is not None
-        ):
-            planner.place = list(cands)
-    out = output(problem, [x for x in planner.place if x is not None], "milp-joint")
-    out.status = Status.FEASIBLE
-    out.stats["joint_bound"] = bound
-    return out
+    budget.checkpoint()
+    return m, datas
 
 
 def _traffic(m: Any, problem: PlacementProblem) -> Any:
@@ -256,6 +294,29 @@ def solve(
         pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
         if pairs * problem.nodes <= JOINT_LIMIT:
             return solve_joint(problem, options, hint)
-    if problem.split == "free":
-        options = options.with_budget(options.budget, params={**options.params, "_free": True})
-    return solve_by_layers(problem, options, hint, solve_layer, "milp")
+    free = problem.split == "free"
+    return solve_by_layers(problem, options, hint, layer_solver(free), "milp")
+
+
+def compile_model(problem: PlacementProblem, options: SolveOptions) -> Any:
+    """The model `solve` builds, for `schedkit export --format lp|mps` and `info --model milp`:
+    the joint model where `solve` uses it, else every layer's model as block L[l] of one model
+    minimising their sum (the layers are independent given the start's neighbours, so its
+    optimum is the sum of the layer optima that `solve` finds one by one)."""
+    ctx = incumbent(problem, None)
+    if (
+        problem.uses_traffic
+        and problem.coactivation is not None
+        and not (problem.groups_strict or problem.groups_primary)
+    ):
+        pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
+        if pairs * problem.nodes <= JOINT_LIMIT:
+            return joint_model(ctx, options.budget)[0]
+    build = build_free if problem.split == "free" else build_layer
+    m = pyo.ConcreteModel()
+    m.L = pyo.Block(range(problem.num_layers))
+    for layer in range(problem.num_layers):
+        options.budget.checkpoint()
+        build(m.L[layer], layer_data(ctx, layer))
+    m.obj = pyo.Objective(expr=sum(m.L[i].obj for i in m.L), sense=pyo.minimize)
+    return m

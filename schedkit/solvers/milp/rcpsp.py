@@ -17,9 +17,9 @@ from typing import Any
 from schedkit.errors import ModelTooLarge
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
-from schedkit.solvers.heuristics.rcpsp import exact_start
-from schedkit.solvers.milp.highs import solve_model
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.models.rcpsp.start import ExactStart, exact_start
+from schedkit.solvers.budget import Budget, BudgetExpired
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 MAX_BINARIES = 60_000
 MAX_ROWS = 60_000
@@ -46,8 +46,11 @@ def check_size(problem: RcpspProblem, horizon: int) -> None:
         )
 
 
-def build_model(problem: RcpspProblem, horizon: int) -> tuple[Any, Any, list[range]]:
-    """The Pyomo model, its x variables and the start windows."""
+def build_model(
+    problem: RcpspProblem, horizon: int, budget: Budget | None = None
+) -> tuple[Any, Any, list[range]]:
+    """The Pyomo model, its x variables and the start windows (BudgetExpired if time runs
+    out while it is built)."""
     import pyomo.environ as pyo
 
     win = _windows(problem, horizon)
@@ -62,6 +65,8 @@ def build_model(problem: RcpspProblem, horizon: int) -> tuple[Any, Any, list[ran
         m.rows.add(sum(x[j, t] for t in w) == 1)
         m.rows.add(m.cmax >= sum((t + dur[j]) * x[j, t] for t in w))
     for i, j, delay in problem.arcs:
+        if budget is not None:
+            budget.checkpoint()
         for t in win[j]:  # started(j, t) <= started(i, t - delay)
             lhs = sum(x[j, s] for s in win[j] if s <= t)
             m.rows.add(lhs <= sum(x[i, s] for s in win[i] if s <= t - delay))
@@ -71,11 +76,15 @@ def build_model(problem: RcpspProblem, horizon: int) -> tuple[Any, Any, list[ran
 
     for k, res in enumerate(problem.resources):
         users = [j for j in range(problem.n) if problem.demand[j][k] > 0 and dur[j] > 0]
+        if budget is not None:
+            budget.checkpoint()
         for t in range(horizon):
             terms = [problem.demand[j][k] * v for j in users for v in running(j, t)]
             if terms:
                 m.rows.add(sum(terms) <= res.capacity_at(t))
     for i, j in problem.pairs:
+        if budget is not None:
+            budget.checkpoint()
         for t in range(horizon):
             terms = running(i, t) + running(j, t)
             if len(terms) > 1:
@@ -88,18 +97,25 @@ def solve(
     problem: RcpspProblem, options: SolveOptions, hint: RcpspSolution | None
 ) -> BackendOutput:
     """Minimise the makespan with HiGHS on the time-indexed model."""
-    start = exact_start(problem, hint, time_limit=min(1.0, options.budget.remaining() / 5))
-    if start.done is not None:
-        return start.done
+    budget = options.budget
+    start = exact_start(problem, hint, budget)
+    if start.proven or budget.expired():
+        return _settled(start)
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     check_size(problem, horizon)
-    model, x, win = build_model(problem, horizon)
+    try:
+        model, x, win = build_model(problem, horizon, budget)
+    except BudgetExpired:
+        return _settled(start)
     warm: list[tuple[Any, float]] = []
     if incumbent is not None:
         warm = [(x[j, t], 1.0) for j, t in enumerate(incumbent) if (j, t) in x]
         warm.append((model.cmax, float(horizon)))
+    from schedkit.solvers.milp.highs import solve_model  # Pyomo and HiGHS: only when needed
+
     run = solve_model(model, options, warm)
-    stats: dict[str, Any] = {"termination": run.termination, "horizon": horizon, "binaries": len(x)}
+    stats: dict[str, Any] = {"highs": run.termination, "horizon": horizon, "binaries": len(x)}
+    ended = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
     lower = float(lb)
     if run.bound is not None:
         lower = max(lower, math.ceil(run.bound - 1e-6))
@@ -113,7 +129,7 @@ def solve(
         if incumbent is not None:
             fallback = RcpspSolution(start=tuple(incumbent), objective=float(horizon))
         status = Status.FEASIBLE if fallback else Status.UNKNOWN
-        return BackendOutput(fallback, status, lower, stats)
+        return BackendOutput(fallback, status, lower, stats, ended)
     starts = tuple(next(t for t in w if x[j, t].value > 0.5) for j, w in enumerate(win))
     ms = max(s + d for s, d in zip(starts, problem.durations, strict=True))
     # integral makespan: a bound within 1 of the incumbent also proves optimality
@@ -124,4 +140,28 @@ def solve(
         status,
         float(ms) if proven else lower,
         stats,
+        None if proven else ended,
     )
+
+
+def _settled(start: ExactStart) -> BackendOutput:
+    """The answer without search: a static proof, the incumbent at the bound, or no time."""
+    if start.infeasible:
+        return BackendOutput(None, Status.INFEASIBLE, None, reason=start.infeasible)
+    solution = start.solution()
+    if start.proven:
+        return BackendOutput(
+            solution, Status.OPTIMAL, float(start.lb), {"proof": "incumbent = bound"}
+        )
+    status = Status.FEASIBLE if solution is not None else Status.UNKNOWN
+    return BackendOutput(
+        solution, status, float(start.lb), termination=Termination.TIME_LIMIT, reason="no time left"
+    )
+
+
+def compile_model(problem: RcpspProblem, options: SolveOptions) -> Any:
+    """The time-indexed model `solve` builds (no hint: the horizon of the backend's own start),
+    for `schedkit export --format lp|mps` and `schedkit info --model milp`."""
+    start = exact_start(problem, None, options.budget)
+    check_size(problem, start.horizon)
+    return build_model(problem, start.horizon, options.budget)[0]

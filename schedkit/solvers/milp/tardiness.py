@@ -21,12 +21,16 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from schedkit.errors import ModelTooLarge
 from schedkit.models.tardiness.bounds import lower_bound
+from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
 from schedkit.solvers.milp.highs import solve_model
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 TIME_INDEXED_MAX_NONZEROS = 200_000
+MAX_PAIRS = 20_000
+"""Most order binaries of the disjunctive model (about 200 jobs): larger builds outlast limits."""
 
 
 def horizon(problem: TardinessProblem) -> int:
@@ -103,8 +107,7 @@ def add_bound_cut(m: pyo.ConcreteModel, bound: float) -> None:
 
 def edd(problem: TardinessProblem) -> TardinessSolution:
     """Earliest-due-date order: the MIP start when no hint is given."""
-    order = sorted(range(problem.n), key=lambda j: (problem.jobs[j].due_date, j))
-    return TardinessSolution(sequence=tuple(order))
+    return TardinessSolution(sequence=tuple(edd_order(problem)))
 
 
 def _schedule(problem: TardinessProblem, sequence: tuple[int, ...]) -> dict[int, int]:
@@ -145,8 +148,16 @@ def solve(
     limit = int(options.params.get("time_indexed_max_nonzeros", TIME_INDEXED_MAX_NONZEROS))
     default = "time-indexed" if time_indexed_nonzeros(problem) <= limit else "disjunctive"
     kind = str(options.params.get("formulation", default))
+    if kind == "disjunctive" and problem.n * (problem.n - 1) // 2 > MAX_PAIRS:
+        raise ModelTooLarge(
+            f"the disjunctive model of {problem.n} jobs needs {problem.n * (problem.n - 1) // 2} "
+            f"order binaries (at most {MAX_PAIRS})"
+        )
+    comb = lower_bound(problem, options.budget)
+    if options.budget.expired():
+        status = Status.FEASIBLE if hint is not None else Status.UNKNOWN
+        return BackendOutput(hint, status, comb, {}, Termination.TIME_LIMIT, "budget spent")
     model = build_time_indexed(problem) if kind == "time-indexed" else build_disjunctive(problem)
-    comb = lower_bound(problem)
     add_bound_cut(model, comb)
     warm = _warm(problem, model, hint if hint is not None else edd(problem), kind)
     run = solve_model(model, options, warm)
@@ -159,3 +170,14 @@ def solve(
     solution = TardinessSolution(sequence=order)  # semi-active times: removes rounding noise
     status = run.status if run.status is not Status.INFEASIBLE else Status.UNKNOWN
     return BackendOutput(solution, status, bound, stats)
+
+
+def compile_model(problem: TardinessProblem, options: SolveOptions) -> pyo.ConcreteModel:
+    """The model `solve` builds (formulation params and bound cut applied), without solving:
+    for `schedkit export --format lp|mps` and `schedkit info --model milp`."""
+    limit = int(options.params.get("time_indexed_max_nonzeros", TIME_INDEXED_MAX_NONZEROS))
+    default = "time-indexed" if time_indexed_nonzeros(problem) <= limit else "disjunctive"
+    kind = str(options.params.get("formulation", default))
+    model = build_time_indexed(problem) if kind == "time-indexed" else build_disjunctive(problem)
+    add_bound_cut(model, lower_bound(problem, options.budget))
+    return model

@@ -1,19 +1,25 @@
-"""The zero-bubble paper's automatic scheduler: memory-limit-driven list scheduling.
+"""schedkit's own memory-limit-driven list scheduler (`list-greedy`), for any stage layout.
 
-Each device, whenever it is free, picks among its ready ops: forwards as long as the memory
-limit (and an optional in-flight cap) allow, B when its gradient has arrived, and W to fill
-time it would otherwise idle or to free memory. Variants differ in the priority of F versus
-B, the in-flight cap and when W runs; the best variant is kept (`zb_greedy`).
+In the spirit of the zero-bubble paper's heuristic (the faithful re-implementation of that
+repository's scheduler is `zb_greedy.py`, one stage per device only), but event-driven and
+valid for looped and V placements. Each device, whenever it is free, picks among its ready
+ops: forwards as long as the memory limit (and an optional in-flight cap) allow, B when its
+gradient has arrived, and W to fill time it would otherwise idle or to free memory. Variants
+differ in the priority of F versus B, the in-flight cap and when W runs; the best variant is
+kept (`list_greedy`).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
 
 Orders = list[list[OpKey]]
 INF = float("inf")
@@ -134,16 +140,16 @@ class _State:
 
 
 def greedy(
-    problem: PipelineProblem, variant: Variant, deadline: float | None = None
+    problem: PipelineProblem, variant: Variant, budget: Budget | None = None
 ) -> Orders | None:
-    """One list-scheduling run; None when the variant gets stuck (memory deadlock) or runs
-    past `deadline` (monotonic seconds)."""
+    """One list-scheduling run; None when the variant gets stuck (memory deadlock) or the
+    budget runs out."""
     st = _State(problem, variant)
     heap = [(0.0, d) for d in range(problem.devices)]
     total = 3 * problem.stages * problem.microbatches
     scheduled = 0
     while heap:
-        if deadline is not None and scheduled % 512 == 0 and time.monotonic() > deadline:
+        if budget is not None and scheduled % 512 == 0 and budget.expired():
             return None
         t, d = heapq.heappop(heap)
         if st.free[d] > t + EPS:
@@ -163,14 +169,14 @@ def greedy(
 
 
 def greedy_variants(
-    problem: PipelineProblem, deadline: float | None = None
+    problem: PipelineProblem, budget: Budget | None = None
 ) -> dict[Variant, Orders]:
-    """Every variant that completes before `deadline` (monotonic seconds)."""
+    """Every variant that completes within the budget."""
     out: dict[Variant, Orders] = {}
     for v in VARIANTS:
-        if deadline is not None and time.monotonic() > deadline:
+        if budget is not None and budget.expired():
             break
-        orders = greedy(problem, v, deadline)
+        orders = greedy(problem, v, budget)
         if orders is not None:
             out[v] = orders
     return out

@@ -1,0 +1,140 @@
+"""Placement on realistic MoE loads: the `deepseek-v3` preset beside log-normal loads, at EP32
+(4 nodes x 8 GPUs x 9 slots) and EP64 (8 x 8 x 5), groups off and `primary`, against DeepSeek's
+EPLB (global and hierarchical policies) run in the same process.
+
+Writes benchmarks/results/placement_realistic.md. Usage:
+
+    .venv/bin/python benchmarks/placement_realistic.py --seed 0
+
+Balance = max / mean GPU load per MoE layer (the 3 dense layers of the preset are left out);
+gap = (layer value - layer bound) / layer value; ms / layer = wall time of the backend over the
+MoE layers (EPLB's time includes nothing but its own algorithm and the answer's bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from schedkit.generate.placement import PRESET_TOKENS, PRESETS, instance
+from schedkit.models.placement import PlacementProblem, validate
+from schedkit.models.placement.bounds import layer_bounds
+from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
+from schedkit.solvers.heuristics.placement.planner import solve as heuristic
+from schedkit.solvers.result import SolveOptions
+
+ROOT = Path(__file__).resolve().parent
+SIZES = [("EP32", 4, 9), ("EP64", 8, 5)]  # name, nodes, slots per GPU (8 GPUs per node)
+
+
+def loads_instance(kind: str, nodes: int, seed: int) -> dict[str, Any]:
+    """The instance data: preset `deepseek-v3` or log-normal (sigma 1, 58 MoE layers)."""
+    redundant = nodes * 8 * (9 if nodes == 4 else 5) - 256
+    if kind == "deepseek-v3":
+        pre = PRESETS["deepseek-v3"]
+        return instance(
+            "ds",
+            pre["layers"],
+            256,
+            redundant,
+            nodes,
+            8,
+            groups=8,
+            dist="grouped",
+            skew=pre["skew"],
+            group_skew=pre["group_skew"],
+            dense=pre["dense_layers"],
+            tokens=PRESET_TOKENS,
+            seed=seed,
+        )
+    return instance("ln", 58, 256, redundant, nodes, 8, groups=8, seed=seed)
+
+
+def measure(backend: Any, p: PlacementProblem, limit: float) -> dict[str, float]:
+    """Balance mean / worst and gap to the per-layer bound over the MoE layers, ms / layer."""
+    moe = np.flatnonzero(p.loads.sum(axis=1) > 0)
+    t = time.perf_counter()
+    out = backend(p, SolveOptions(time_limit=limit, threads=1), None)
+    secs = time.perf_counter() - t
+    rep = validate(p, out.solution)
+    assert rep.feasible, rep.violations[:3]
+    bal = np.array(rep.metrics["balance"])[moe]
+    value = np.array(rep.metrics["max_loads"])[moe]
+    gap = (value - layer_bounds(p)[moe]) / value
+    return {
+        "mean": float(bal.mean()),
+        "worst": float(bal.max()),
+        "gap_mean": float(gap.mean()),
+        "gap_max": float(gap.max()),
+        "ms": 1e3 * secs / len(moe),
+    }
+
+
+def variants(data: dict[str, Any]) -> list[tuple[str, Any, PlacementProblem]]:
+    """(row name, backend, problem) of the four compared placements."""
+    flat = {**data, "groups": None}
+    grouped = {**data, "groups": 8}
+    return [
+        ("EPLB global", solve_eplb, PlacementProblem.model_validate(flat)),
+        ("schedkit, groups off", heuristic, PlacementProblem.model_validate(flat)),
+        (
+            "EPLB hierarchical",
+            solve_eplb,
+            PlacementProblem.model_validate({**grouped, "group_local": "strict"}),
+        ),
+        (
+            "schedkit, primary groups",
+            heuristic,
+            PlacementProblem.model_validate({**grouped, "group_local": "primary"}),
+        ),
+    ]
+
+
+HEAD = [
+    "| loads | size | placement | balance mean | balance worst | gap mean | gap max | ms / layer |",
+    "|---|---|---|---|---|---|---|---|",
+]
+
+
+def rows(seed: int, limit: float) -> list[str]:
+    out = list(HEAD)
+    for kind in ("deepseek-v3", "log-normal"):
+        for size, nodes, _ in SIZES:
+            data = loads_instance(kind, nodes, seed)
+            for name, backend, p in variants(data):
+                r = measure(backend, p, limit)
+                out.append(
+                    f"| {kind} | {size} | {name} | {r['mean']:.4f} | {r['worst']:.4f} | "
+                    f"{100 * r['gap_mean']:.2f} % | {100 * r['gap_max']:.2f} % | {r['ms']:.1f} |"
+                )
+                print(out[-1], flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=120.0, help="per backend run")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "placement_realistic.md")
+    a = ap.parse_args()
+    t = time.perf_counter()
+    lines = [
+        "# Placement on realistic loads",
+        "",
+        f"Command: `.venv/bin/python benchmarks/placement_realistic.py --seed {a.seed}`; "
+        "2-core machine shared with other jobs (times are noisy, compare within a run).",
+        "",
+        *rows(a.seed, a.time_limit),
+        "",
+        f"Total wall time: {time.perf_counter() - t:.0f} s",
+    ]
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

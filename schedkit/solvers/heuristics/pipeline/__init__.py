@@ -1,0 +1,111 @@
+"""Heuristic for pipeline schedules: the best reference schedule, then local improvement.
+
+1. Every applicable reference (`candidates.py`): closed forms, both greedy schedulers in all
+   their variants, torch's schedule classes, the hint; the best valid one is kept.
+2. Local search on the orders (`local_search.py`) while its share of the budget lasts (first
+   fusing B + W into one BW where a measured `times.BW` makes that pay).
+3. For the span objective, a right shift (`right_shift.py`) that only shortens spans.
+
+The answer is never worse than the best starting point: if a step made it worse (a bug), the
+best starting point itself is returned.
+"""
+
+from __future__ import annotations
+
+import math
+
+from schedkit.errors import InputError
+from schedkit.models.pipeline import bounds
+from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
+from schedkit.models.pipeline.simulate import to_solution
+from schedkit.models.pipeline.validator import validate
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.pipeline.candidates import candidates, use_torch
+from schedkit.solvers.heuristics.pipeline.local_search import Orders, fuse, improve, objective
+from schedkit.solvers.heuristics.pipeline.right_shift import right_shift, timed_objective
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status
+
+SMALL_OPS = 3000
+"""Above this many ops one ASAP replay costs ~10 ms+: no local search, no self-check."""
+SHIFT_S_PER_OP = 5e-5
+"""Rough cost of the right shift per op (pure Python, loaded machine): skipped when the
+budget cannot pay for it (the ASAP times are kept)."""
+
+
+def _share(options: SolveOptions, param: str, default: float) -> float:
+    """Seconds for one step: the user's `param`, else `default` of what remains."""
+    value = options.params.get(param)
+    if value is None:
+        return default * options.budget.remaining()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise InputError(f"expected seconds >= 0, got {value!r}", field=f"param {param}")
+    return float(value)
+
+
+def _flag(options: SolveOptions, param: str) -> bool | None:
+    value = options.params.get(param)
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"expected true or false, got {value!r}", field=f"param {param}")
+    return value
+
+
+def solve(
+    problem: PipelineProblem, options: SolveOptions, hint: PipelineSolution | None
+) -> BackendOutput:
+    """Best reference, improved locally within a share of the budget."""
+    reason = bounds.infeasible_reason(problem)
+    if reason is not None:
+        return BackendOutput(None, Status.INFEASIBLE, reason=reason)
+    budget = options.budget
+    lb = bounds.lower_bound(problem, budget)
+    refs_budget = budget.sub(_share(options, "greedy_time", 0.5))
+    with_torch = use_torch(_flag(options, "torch_schedules"))
+    cands = candidates(problem, hint, refs_budget, with_torch)
+    value, name = _best(problem, cands, budget)
+    if name is None:
+        return BackendOutput(None, Status.UNKNOWN, lb, reason="no reference fits the memory")
+    orders = cands[name]
+    ops = 3 * problem.stages * problem.microbatches
+    if ops <= SMALL_OPS and (lb is None or value > lb + 1e-6):
+        step = budget.sub(_share(options, "improve_time", 0.3))
+        if problem.fused_time_given:
+            orders = fuse(problem, orders, step.split(0.5))
+        orders = improve(problem, orders, step, options.seed, lb)
+    if budget.remaining() > SHIFT_S_PER_OP * ops:
+        solution = right_shift(problem, orders, "heuristic")
+    else:
+        solution = to_solution(problem, orders, name="heuristic")
+    final = timed_objective(problem, solution)
+    if final > value + 1e-6 or (ops <= SMALL_OPS and not validate(problem, solution).feasible):
+        solution, final = to_solution(problem, cands[name], name="heuristic"), value
+    status = Status.OPTIMAL if lb is not None and final <= lb + 1e-6 else Status.FEASIBLE
+    stats = {"start": name, "start_objective": round(value, 9), "candidates": len(cands)}
+    return BackendOutput(solution, status, lb, stats)
+
+
+FIRST = ("hint", "zb-greedy", "zb-h2", "zb-v", "zb-h1", "list-greedy", "interleaved-1f1b")
+
+
+def _priority(name: str) -> int:
+    """Rank of a candidate in the scoring order (FIRST, then the rest)."""
+    for i, prefix in enumerate(FIRST):
+        if name.startswith(prefix):
+            return i
+    return len(FIRST)
+
+
+def _best(
+    problem: PipelineProblem, cands: dict[str, Orders], budget: Budget
+) -> tuple[float, str | None]:
+    """The candidate with the best ASAP objective; once the budget is spent, the first one
+    that fits ends the scoring (each replay is linear in the ops), so the usual winners are
+    scored first."""
+    best: tuple[float, str | None] = (math.inf, None)
+    for name in sorted(cands, key=_priority):
+        orders = cands[name]
+        if best[1] is not None and budget.expired():
+            break
+        value = objective(problem, orders)
+        if value < best[0] - 1e-12:
+            best = (value, name)
+    return best

@@ -1,0 +1,96 @@
+"""Local search on per-device op orders: move one W later or earlier after its B, or swap two
+adjacent ops; replay ASAP and keep a move that does not make the objective worse. With a
+fused backward time of its own (`times.BW`), `fuse` first tries each B + W as one BW."""
+
+from __future__ import annotations
+
+import random
+
+from schedkit.models.pipeline.problem import OpKey, PipelineProblem
+from schedkit.models.pipeline.simulate import simulate, spans
+from schedkit.solvers.budget import Budget
+
+Orders = list[list[OpKey]]
+EPS = 1e-9
+
+
+def objective(problem: PipelineProblem, orders: Orders) -> float:
+    """Objective of the ASAP replay; inf on deadlock or memory overflow."""
+    limit = problem.memory.limit
+    if limit is not None:
+        for row in orders:
+            level = 0.0
+            for k, s, _ in row:
+                level += problem.mem[k][s]
+                if level > limit + 1e-9:
+                    return float("inf")
+    sim = simulate(problem, orders)
+    if sim.deadlock:
+        return float("inf")
+    if problem.objective == "makespan":
+        return sim.makespan
+    return max(spans(problem, sim.start, sim.end))
+
+
+def neighbour(orders: Orders, rng: random.Random) -> Orders | None:
+    """Move a random W to another position after its B, or swap two adjacent ops."""
+    d = rng.randrange(len(orders))
+    row = list(orders[d])
+    if len(row) < 2:
+        return None
+    if rng.random() < 0.6:
+        ws = [i for i, op in enumerate(row) if op[0] == "W"]
+        if not ws:
+            return None
+        i = rng.choice(ws)
+        op = row.pop(i)
+        b = row.index(("B", op[1], op[2]))
+        row.insert(rng.randint(b + 1, len(row)), op)
+    else:
+        i = rng.randrange(len(row) - 1)
+        if row[i][1:] == row[i + 1][1:]:
+            return None
+        row[i], row[i + 1] = row[i + 1], row[i]
+    new = list(orders)
+    new[d] = row
+    return new
+
+
+def improve(
+    problem: PipelineProblem,
+    orders: Orders,
+    budget: Budget,
+    seed: int = 0,
+    floor: float | None = None,
+) -> Orders:
+    """First-improvement local search until the budget runs out or `floor` (a lower bound)
+    is reached."""
+    rng = random.Random(seed)
+    best = objective(problem, orders)
+    while not budget.expired() and (floor is None or best > floor + 1e-6):
+        cand = neighbour(orders, rng)
+        if cand is None:
+            continue
+        value = objective(problem, cand)
+        if value <= best + EPS:
+            orders, best = cand, value
+    return orders
+
+
+def fuse(problem: PipelineProblem, orders: Orders, budget: Budget) -> Orders:
+    """Replace B(s, j) (and its W) by a fused BW(s, j) at B's place wherever that does not make
+    the objective worse, one op at a time, while the budget lasts."""
+    best = objective(problem, orders)
+    for d in range(len(orders)):
+        i = 0
+        while i < len(orders[d]) and not budget.expired():
+            kind, s, j = orders[d][i]
+            if kind == "B":
+                row = [op for op in orders[d] if op != ("W", s, j)]
+                row[i] = ("BW", s, j)
+                cand = [*orders[:d], row, *orders[d + 1 :]]
+                value = objective(problem, cand)
+                if value <= best + EPS:
+                    orders, best = cand, value
+            i += 1
+    return orders

@@ -1,0 +1,68 @@
+"""Single-machine (weighted) total tardiness: dispatch rules and iterated dynasearch.
+
+- `rules`: EDD, MDD, ATC and WSPT in their non-delay form (the starting sequences).
+- `evaluation`: the instance as arrays; costs of sequences in numpy batches.
+- `neighbourhood`: swap and insertion deltas for a whole neighbourhood in O(n^2), without release
+  dates, and the best set of independent moves (Congram, Potts & van de Velde 2002).
+- `release`: the batched descent used with release dates.
+- `search`: the iterated search (kicks and descents), by segments for large n.
+- `backend`: `solve`, the `heuristic` backend.
+
+`options.params` (all optional): `max_iters` (most kicks), `stall_iters` (stop after this many
+kicks without improvement; default 400 + 4n, or 25n kicks by segment), `kick` (random swaps per
+kick, 4), `kick_span` (largest distance of a kick swap; 0 = n, the segment, or
+`release_window`), `window` (largest distance of a dynasearch swap; 0 = all),
+`release_window` (move distance with release dates; 0 = every move up to about 80 jobs,
+at least 8 beyond), `segment` (positions per segment kick;
+0 = the whole sequence up to 150 jobs, else 40), `atc_k` (look-ahead values tried for ATC).
+"""
+
+from schedkit.solvers.heuristics.tardiness.backend import solve
+from schedkit.solvers.heuristics.tardiness.evaluation import (
+    Arrays,
+    completion_times,
+    cost,
+    total_tardiness,
+)
+from schedkit.solvers.heuristics.tardiness.neighbourhood import (
+    Moves,
+    SwapPairs,
+    apply_move,
+    dynasearch,
+    improving_moves,
+    insert_deltas,
+    select_independent,
+    swap_deltas,
+)
+from schedkit.solvers.heuristics.tardiness.rules import atc, edd, mdd, rule_sequences, wspt
+from schedkit.solvers.heuristics.tardiness.search import (
+    SearchParams,
+    SearchResult,
+    iterated_search,
+    kick,
+)
+
+__all__ = [
+    "Arrays",
+    "Moves",
+    "SearchParams",
+    "SearchResult",
+    "SwapPairs",
+    "apply_move",
+    "atc",
+    "completion_times",
+    "cost",
+    "dynasearch",
+    "edd",
+    "improving_moves",
+    "insert_deltas",
+    "iterated_search",
+    "kick",
+    "mdd",
+    "rule_sequences",
+    "select_independent",
+    "solve",
+    "swap_deltas",
+    "total_tardiness",
+    "wspt",
+]

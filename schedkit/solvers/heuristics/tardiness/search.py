@@ -1,0 +1,169 @@
+"""Iterated local search: descend, kick, descend again, keep the best (Grosso et al. 2004).
+
+A kick is a few random swaps; the descent is dynasearch (without release dates) or the
+batched descent (with them). Up to `FULL_MAX` jobs the dynasearch neighbourhood is every swap
+and insertion; beyond, its (n, n) matrices cost too much time and memory per step, so moves
+span at most `BAND_WIDTH` positions (O(n width) per step) and kicks stay within that span.
+
+A kicked local optimum replaces the current one when it is not worse (the search drifts
+across plateaus); the best one is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
+from schedkit.solvers.heuristics.tardiness.neighbourhood import SwapPairs, dynasearch
+from schedkit.solvers.heuristics.tardiness.release import (
+    move_permutations,
+    release_descent,
+    window_moves,
+)
+from schedkit.solvers.heuristics.tardiness.rules import ATC_K
+
+FULL_MAX = 2000
+"""Largest n searched with the full neighbourhood (each step builds (n, n) matrices: about
+0.1-0.2 s and 8 MB each at n = 1000); larger instances descend by band."""
+BAND_WIDTH = 40
+RELEASE_CELLS = 2_000_000
+"""Sequence cells simulated per descent step with release dates (moves x n)."""
+RELEASE_MIN_WIDTH = 8
+"""Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
+
+Descent = Callable[[np.ndarray, Budget], np.ndarray]
+
+
+@dataclass
+class SearchParams:
+    """Knobs of the iterated local search (see the package docstring)."""
+
+    max_iters: int | None = None
+    stall_iters: int | None = None
+    kick: int = 4
+    kick_span: int = 0
+    window: int = 0
+    release_window: int = 0
+    atc_k: tuple[float, ...] = ATC_K
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> SearchParams:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in params.items() if k in known}
+        if "atc_k" in values:
+            values["atc_k"] = tuple(float(k) for k in values["atc_k"])
+        return cls(**values)
+
+    def release_width(self, n: int) -> int:
+        """Move distance with release dates: `release_window`, or as far as
+        `RELEASE_CELLS` simulated cells per step allow (every move up to about 80 jobs)."""
+        if self.release_window > 0:
+            return self.release_window
+        return max(RELEASE_MIN_WIDTH, min(n - 1, RELEASE_CELLS // (3 * n * n)))
+
+    def band_width(self, n: int) -> int:
+        """Largest move distance of a descent step: `window`, or all up to `FULL_MAX` jobs."""
+        if self.window > 0:
+            return self.window
+        return 0 if n <= FULL_MAX else BAND_WIDTH
+
+
+@dataclass
+class SearchResult:
+    """Best sequence found by `iterated_search` and how it went."""
+
+    sequence: np.ndarray
+    value: int
+    iterations: int = 0
+    iters_to_best: int = 0
+    time_to_best_s: float = 0.0
+    stop: str = "time_limit"
+    history: list[tuple[float, int]] = field(default_factory=list)
+
+    def offer(self, seq: np.ndarray, value: int, elapsed: float) -> bool:
+        """Keep `seq` if it is the best so far; True if it was."""
+        if value >= self.value:
+            return False
+        self.sequence, self.value = seq.copy(), value
+        self.time_to_best_s, self.iters_to_best = elapsed, self.iterations
+        self.history.append((elapsed, value))
+        return True
+
+
+def kick(seq: np.ndarray, rng: np.random.Generator, swaps: int, span: int) -> np.ndarray:
+    """`swaps` random swaps of positions at most `span` apart (the perturbation)."""
+    out = seq.copy()
+    n = len(seq)
+    for _ in range(swaps):
+        i = int(rng.integers(n))
+        j = int(rng.integers(max(0, i - span), min(n, i + span + 1)))
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def _stop_reason(
+    res: SearchResult, params: SearchParams, stall: int, stall_limit: int, budget: Budget
+) -> str | None:
+    """Why the search should stop now, or None to go on."""
+    if params.max_iters is not None and res.iterations >= params.max_iters:
+        return "max_iters"
+    if stall >= stall_limit:
+        return "stall"
+    if budget.expired():
+        return "time_limit"
+    return None
+
+
+def iterated_search(
+    a: Arrays,
+    start: np.ndarray,
+    params: SearchParams,
+    *,
+    seed: int,
+    budget: Budget,
+    target: float = -math.inf,
+) -> SearchResult:
+    """Iterated search from `start` until the budget's end, `target`, stall or max_iters."""
+    t0 = budget.now()
+    n = len(start)
+    rng = np.random.default_rng(seed)
+    descend = _descent(a, n, params)
+    span = params.kick_span or (params.release_width(n) if a.has_releases else n)
+    if not a.has_releases and params.band_width(n):
+        span = params.kick_span or params.band_width(n)
+    stall_limit = params.stall_iters if params.stall_iters is not None else 400 + 4 * n
+    current = descend(start, budget)
+    cur_value = int(cost(a, current))
+    res = SearchResult(current, cur_value, history=[(budget.now() - t0, cur_value)])
+    stall = 0
+    while res.value > target:
+        stop = _stop_reason(res, params, stall, stall_limit, budget)
+        if stop is not None:
+            res.stop = stop
+            return res
+        res.iterations += 1
+        stall += 1
+        cand = descend(kick(current, rng, params.kick, span), budget)
+        value = int(cost(a, cand))
+        if value <= cur_value:
+            current, cur_value = cand, value
+        if res.offer(cand, value, budget.now() - t0):
+            stall = 0
+    res.stop = "lower_bound"
+    return res
+
+
+def _descent(a: Arrays, n: int, params: SearchParams) -> Descent:
+    """The local search: batched descent with release dates, else dynasearch."""
+    if a.has_releases:
+        moves = window_moves(n, params.release_width(n))
+        perms = move_permutations(n, moves)
+        return lambda seq, budget: release_descent(a, seq, moves, perms, budget)
+    pairs = SwapPairs.build(n, params.band_width(n))
+    return lambda seq, budget: dynasearch(a, seq, pairs, budget)
