@@ -27,8 +27,8 @@ from schedkit.models.placement import PlacementProblem, PlacementSolution, valid
 from schedkit.models.placement.bounds import layer_bounds
 from schedkit.models.placement.robust import evaluate_under, replan_problem
 from schedkit.solvers.cpsat.placement import solve as cpsat
-from schedkit.solvers.heuristics.placement import solve as heuristic
-from schedkit.solvers.heuristics.placement import solve_eplb
+from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
+from schedkit.solvers.heuristics.placement.planner import solve as heuristic
 from schedkit.solvers.milp.placement import solve as milp
 from schedkit.solvers.result import BackendOutput, SolveOptions
 

@@ -28,7 +28,7 @@ from schedkit.io.solution import load_solution
 from schedkit.kinds import KindSpec, all_kinds, kind_of, resolve
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.compiled import compile_model, model_options
-from schedkit.solvers.compiled.export import MODEL_FORMATS, export_model
+from schedkit.solvers.compiled.export import MODEL_FORMATS, export_model, model_formats
 from schedkit.solvers.compiled.statistics import statistics
 from schedkit.solvers.milp.catalogue import available_solvers
 from schedkit.solvers.portfolio import solve as run_solve
@@ -41,6 +41,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
 def _print_version(value: bool) -> None:
     if value:
         from schedkit import __version__
@@ -279,7 +281,7 @@ def info(
     if model is not None:
         options = model_options(problem, INFO_SECONDS, parse_params(param or []))
         data["model"] = statistics(compile_model(problem, model, options))
-    data["exports"] = list(spec.exporters)
+    data["exports"] = [*spec.exporters, *model_formats(spec)]
     if as_json:
         print(json_text(data))
         return

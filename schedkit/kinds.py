@@ -112,7 +112,9 @@ def _spec_of(module: str) -> KindSpec:
     try:
         spec = getattr(importlib.import_module(module), "SPEC", None)
     except ImportError as exc:
-        raise InputError(f"cannot import kind module {module!r}: {exc}", field=PLUGINS_ENV) from None
+        raise InputError(
+            f"cannot import kind module {module!r}: {exc}", field=PLUGINS_ENV
+        ) from None
     if not isinstance(spec, KindSpec):
         raise InputError(f"module {module!r} has no KindSpec named SPEC", field=PLUGINS_ENV)
     return spec

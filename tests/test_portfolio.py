@@ -74,8 +74,16 @@ def test_auto_tries_the_next_exact_backend_when_one_is_missing(
     monkeypatch.setitem(SPEC.backends, "cpsat", "schedkit.no_such_module:solve")
     # the last exact backend in the plan, played by CP-SAT's model, which proves wt40#27
     monkeypatch.setitem(SPEC.backends, "milp", "schedkit.solvers.cpsat.tardiness:solve")
-    with pytest.warns(FallbackWarning, match="auto: cpsat did not run"):
-        result = schedkit.solve(wt40(data_dir, 27), "auto", time_limit=20)
+    # a weak heuristic and a trivial bound, so that the exact backends must run
+    monkeypatch.setitem(SPEC.backends, "heuristic", "tests_portfolio_helpers:edd_only")
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "helpers"))
+    original = SPEC.lower_bound
+    object.__setattr__(SPEC, "lower_bound", lambda problem, budget=None: 0.0)  # frozen spec
+    try:
+        with pytest.warns(FallbackWarning, match="auto: cpsat did not run"):
+            result = schedkit.solve(wt40(data_dir, 27), "auto", time_limit=20)
+    finally:
+        object.__setattr__(SPEC, "lower_bound", original)
     assert result.status is Status.OPTIMAL and result.objective == OPTIMA_40[27]
     attempts = result.stats["attempts"]
     assert list(attempts) == ["heuristic", "lawler", "cpsat", "milp"]

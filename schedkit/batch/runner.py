@@ -66,8 +66,14 @@ def check_config(config: BenchConfig, refs: list[InstanceRef]) -> None:
             raise InputError(
                 f"unknown backend {backend!r}", field="backend", hint=f"valid: {sorted(known)}"
             )
+    from schedkit.solvers.arguments import check_params
+
+    checked: set[str] = set()
     for ref in refs:
         kind = kind_hint(ref.spec)
+        if kind in kinds and kind not in checked:  # unknown --param names: exit 2 up front
+            check_params(kinds[kind], config.params)
+            checked.add(kind)
         for backend in config.backends:
             if kind in offered and backend not in offered[kind]:
                 raise InputError(

@@ -40,9 +40,10 @@ from schedkit.execute.common import (
     time_shared,
     torch_threads,
 )
+from schedkit.models.placement.answer import make_solution
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 from schedkit.models.placement.validator import validate
-from schedkit.solvers.heuristics.placement import eplb_layers, make_solution
+from schedkit.solvers.heuristics.placement.eplb_greedy import eplb_layers
 
 Trace = list[np.ndarray]
 """Per layer, the logical expert of every token (int array)."""

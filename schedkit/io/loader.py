@@ -25,7 +25,30 @@ MAX_DEPTH = 64
 """Nesting depth allowed in a YAML/JSON document (schedkit's own files need under 10)."""
 MAX_ALIAS_NODES = 2_000_000
 """Values a YAML document with anchors may expand to (guards against alias bombs)."""
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _decimal(value: str) -> bool:
+    """A plain decimal integer without a sign or a leading zero (YAML 1.1 reads it as int)."""
+    return value.isascii() and value.isdigit() and (value == "0" or value[0] != "0")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (libyaml's C parser when present) with a fast path for plain
+    decimal integers, which make up most of a large instance: the same values, read faster."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and _decimal(value):
+            return _INT_TAG
+        return super().resolve(kind, value, implicit)
+
+    def construct_decimal(self, node: Any) -> Any:
+        value = node.value
+        return int(value) if _decimal(value) else self.construct_yaml_int(node)
+
+
+_Loader.add_constructor(_INT_TAG, _Loader.construct_decimal)
+_YAML_LOADER: Any = _Loader
 
 
 def split_index(spec: str) -> tuple[str, int | None]:
@@ -135,8 +158,17 @@ def problem_from_dict(data: dict[str, Any], file: str | None = None) -> Problem:
         raise from_validation_error(exc, spec.problem, file) from None
 
 
+def check_path_argument(value: object, function: str, argument: str = "path") -> None:
+    """TypeError unless `value` is a str or a Path (the Python API's argument check)."""
+    if not isinstance(value, str | Path):
+        raise TypeError(
+            f"{function}(): {argument} must be a str or a Path, not {type(value).__name__}"
+        )
+
+
 def load_all(path: str | Path) -> list[Problem]:
     """Every instance in a file (one for YAML/JSON, many for multi-instance formats)."""
+    check_path_argument(path, "load_all")
     path = str(path)
     text = read_text(path)
     if path.lower().endswith(INSTANCE_SUFFIXES):
@@ -160,6 +192,7 @@ def load_all(path: str | Path) -> list[Problem]:
 
 def load(spec: str | Path) -> Problem:
     """Load one instance: `path` or `path#k` (k-th instance of a multi-instance file, 1-based)."""
+    check_path_argument(spec, "load")
     path, k = split_index(str(spec))
     problems = load_all(path)
     if k is None:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 
 KEY = "logical_count"
 
@@ -76,7 +79,7 @@ def to_sglang(placement: Any) -> dict[str, Any]:
     return {"physical_to_logical_map": physical_to_logical_map(placement)}
 
 
-def to_sglang_json(problem: Any, solution: Any) -> str:
+def to_sglang_json(problem: PlacementProblem, solution: PlacementSolution) -> str:
     """Exporter `sglang`: the placement as SGLang's `--init-expert-location` JSON (one line per
     layer)."""
     rows = physical_to_logical_map(solution.placement)

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from schedkit.errors import InputError
 from schedkit.io.errors import from_validation_error
-from schedkit.io.loader import read_text
+from schedkit.io.loader import check_path_argument, read_text
+from schedkit.io.output import json_text, write_output
 from schedkit.kinds import get_kind, kind_of
 from schedkit.models.base import Problem, Solution
 from schedkit.solvers.result import solution_to_dict
@@ -18,6 +19,13 @@ from schedkit.solvers.result import solution_to_dict
 
 def solution_from_dict(problem: Problem, data: dict[str, Any], file: str | None = None) -> Solution:
     """Parse a solution of `problem`'s kind; a result object's `objective` becomes the claim."""
+    if not isinstance(problem, Problem):
+        raise TypeError(
+            "solution_from_dict(): problem must be a schedkit Problem, "
+            f"not {type(problem).__name__}"
+        )
+    if not isinstance(data, dict):
+        raise TypeError(f"solution_from_dict(): data must be a dict, not {type(data).__name__}")
     body = dict(data)
     if isinstance(body.get("solution"), dict):
         claimed = body.get("objective")
@@ -41,12 +49,20 @@ def solution_from_dict(problem: Problem, data: dict[str, Any], file: str | None 
 
 def load_solution(problem: Problem, path: str | Path) -> Solution:
     """Read a solution JSON file for `problem`."""
+    if not isinstance(problem, Problem):
+        raise TypeError(
+            f"load_solution(): problem must be a schedkit Problem, not {type(problem).__name__}"
+        )
+    check_path_argument(path, "load_solution")
     path = str(path)
     text = read_text(path)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc}", file=path) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", file=path) from None
+    except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
+        reason = " ".join(str(exc).split())[:300]
+        raise InputError(f"not valid JSON: {reason}", file=path) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", file=path)
     return solution_from_dict(problem, data, path)
@@ -54,4 +70,4 @@ def load_solution(problem: Problem, path: str | Path) -> Solution:
 
 def save_solution(solution: Solution, path: str | Path) -> None:
     """Write a solution as JSON (the inverse of `load_solution`)."""
-    Path(path).write_text(json.dumps(solution_to_dict(solution), indent=2) + "\n")
+    write_output(path, json_text(solution_to_dict(solution)) + "\n")

@@ -91,6 +91,8 @@ def _run(
     except BackendSkipped as exc:
         elapsed = opts.budget.now() - start
         return Attempt(name, None, None, elapsed, Termination.UNAVAILABLE, str(exc), type(exc))
+    except InputError:  # a user mistake found late (a --param value): exit 2, not a fallback
+        raise
     except KeyboardInterrupt:
         elapsed = opts.budget.now() - start
         return Attempt(name, None, None, elapsed, Termination.INTERRUPTED, "interrupted")

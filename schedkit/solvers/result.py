@@ -143,9 +143,21 @@ class Result:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
+        """Strict JSON: a non-finite number (none should occur) is written as null."""
+        return json.dumps(_finite(self.to_dict()), indent=indent, default=str, allow_nan=False)
 
 
 def solution_to_dict(solution: Solution) -> dict[str, Any]:
     """A solution as JSON-ready data, tagged with its kind."""
     return {"kind": type(solution).KIND, **solution.model_dump(mode="json")}
+
+
+def _finite(data: Any) -> Any:
+    """`data` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data

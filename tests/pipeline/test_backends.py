@@ -110,3 +110,17 @@ def test_cpsat_respects_time_limit() -> None:
     assert out.solution is not None and schedkit.validate(pb, out.solution).feasible
     assert out.status in (Status.OPTIMAL, Status.FEASIBLE)
     assert out.termination in (Termination.OPTIMAL, Termination.TIME_LIMIT)
+
+
+@pytest.mark.parametrize("limit", [4.0, 7.0])
+def test_heuristic_not_worse_than_any_reference_heterogeneous(limit: float) -> None:
+    """Heterogeneous stages with comm: every reference (torch's too, when installed) is a
+    starting point, so none beats the heuristic."""
+    times = {"F": [1.0, 1.2, 0.8, 1.1], "B": [1.1, 1.4, 1.0, 1.3], "W": [0.6, 0.9, 0.5, 0.7]}
+    pb = make(4, 8, limit=limit, times=times, comm=0.05)
+    res = schedkit.solve(
+        pb, backend="heuristic", time_limit=10, params={"torch_schedules": True, "improve_time": 0}
+    )
+    refs = feasible_references(pb)
+    assert res.valid and "zb-greedy" in refs
+    assert res.objective <= min(r.objective for _, r in refs.values()) + 1e-9

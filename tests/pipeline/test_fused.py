@@ -45,10 +45,10 @@ def test_heuristic_fuses_where_it_pays() -> None:
 @pytest.mark.parametrize("solve", [cpsat_solve, milp_solve])
 def test_split_only_models_refuse(solve) -> None:
     pb = make(2, 2, times=TIMES)
-    with pytest.raises(UnsupportedProblem, match="times.BW"):
+    with pytest.raises(UnsupportedProblem, match=r"times\.BW"):
         solve(pb, SolveOptions(time_limit=1), None)
 
 
 def test_bad_fused_time_is_an_input_error() -> None:
-    with pytest.raises(ValueError, match="times.BW"):
+    with pytest.raises(ValueError, match=r"times\.BW"):
         make(3, 2, times={"BW": [1.0, 2.0]})

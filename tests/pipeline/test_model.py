@@ -69,3 +69,21 @@ def test_solution_json_round_trip() -> None:
     back = schedkit.solution_from_dict(pb, json.loads(text))
     assert isinstance(back, PipelineSolution) and back == sol
     assert schedkit.validate(pb, back).feasible
+
+
+def test_fast_ops_equal_validated_ones() -> None:
+    """`make_op` (the solvers' fast path) builds exactly what pydantic validation builds."""
+    from schedkit.models.pipeline.problem import Op
+    from schedkit.models.pipeline.simulate import make_op
+
+    fast = make_op(1, "W", 3, 2, 4.5)
+    slow = Op(device=1, kind="W", stage=3, microbatch=2, start=4.5)
+    assert fast == slow and hash(fast) == hash(slow) and fast.key == ("W", 3, 2)
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_copy(update={"start": 1.0}).start == 1.0
+    with pytest.raises(ValidationError):  # still frozen
+        fast.start = 1.0  # type: ignore[misc]
+    pb = make(2, 2)
+    sol = build(pb, "1f1b")  # built from make_op
+    assert sol is not None
+    assert PipelineSolution.model_validate_json(sol.model_dump_json()) == sol

@@ -107,3 +107,10 @@ def test_joint_milp_reports_its_real_outcome():
     assert out.lower_bound <= report.objective + 1e-9
     assert out.status is Status.FEASIBLE and out.termination is Termination.COMPLETED
     assert out.reason.startswith("joint model with one home node per expert: optimal")
+
+
+def test_strict_groups_must_fill_every_node():
+    data = {"loads": [[5, 4, 3, 2]], "nodes": 4, "gpus_per_node": 1, "slots_per_gpu": 2}
+    with pytest.raises(ValueError, match="2 groups cannot fill 4 nodes"):
+        PlacementProblem.model_validate({**data, "groups": 2, "group_local": "strict"})
+    assert PlacementProblem.model_validate({**data, "groups": 2}).groups_primary

@@ -101,7 +101,5 @@ def test_cli_export_sglang(tmp_path):
     assert res.exit_code == 0, res.output
     out = tmp_path / "init.json"
     res = runner.invoke(app, ["export", str(yaml), str(sol), "--format", "sglang", "-o", str(out)])
-    if res.exit_code == 2 and "no export format" in res.output:
-        pytest.skip("export does not dispatch through KindSpec exporters yet")
     assert res.exit_code == 0, res.output
     assert len(json.loads(out.read_text())["physical_to_logical_map"]) == 5

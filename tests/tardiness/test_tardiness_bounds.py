@@ -48,16 +48,14 @@ def test_bounds_never_exceed_the_optimum(seed: int, releases: bool) -> None:
     assert b.sorted_bound(problem) <= b.assignment_bound(problem) <= optimum
     assert b.compute_bound(problem, Budget.start(5.0)) <= optimum
     found = lagrangian_bound(problem, Budget.start(5.0))
-    if releases:
-        assert found is None  # the DP over time assumes no idle time
-    else:
-        assert found is not None and found.proven_bound() <= optimum <= found.upper
+    assert found is not None and found.proven_bound() <= optimum <= found.upper
 
 
-def test_lagrangian_proves_small_optima() -> None:
+@pytest.mark.parametrize("releases", [False, True])
+def test_lagrangian_proves_small_optima(releases: bool) -> None:
     proved = 0
     for seed in range(10):
-        problem = random_problem(100 + seed)
+        problem = random_problem(100 + seed, releases=releases)
         found = lagrangian_bound(problem, Budget.start(5.0), upper=brute_force(problem))
         assert found is not None
         proved += found.proven_bound() >= found.upper
@@ -67,9 +65,13 @@ def test_lagrangian_proves_small_optima() -> None:
 def test_path_dp_never_repeats_a_job_in_succession() -> None:
     # one short urgent job: without the rule the path would run job 0 three times in a row
     problem = TardinessProblem.from_arrays(p=[1, 3], d=[0, 10], w=[5, 1])
-    value, path = PathDP.of(problem).solve(np.array([10.0, 0.0]))
-    assert all(x != y for x, y in zip(path[:-1], path[1:], strict=True))
-    assert int(problem.p[path].sum()) == 4
+    value, path, ends = PathDP.of(problem).solve(np.array([10.0, 0.0]))
+    assert all(x != y for x, y in itertools.pairwise(path.tolist()))
+    assert int(problem.p[path].sum()) == 4 and ends.tolist() == np.cumsum(problem.p[path]).tolist()
+    # release dates: job 1 cannot end before 9 + 3, so the path idles from 1 to 9 and after 12
+    waiting = TardinessProblem.from_arrays(p=[1, 3], d=[0, 10], w=[5, 1], r=[0, 9])
+    value, path, ends = PathDP.of(waiting).solve(np.array([10.0, 10.0]))
+    assert path.tolist() == [0, 1] and ends.tolist() == [1, 12] and value == (5 - 10) + (2 - 10)
 
 
 def test_wt40_first_instance(data_dir: Path) -> None:

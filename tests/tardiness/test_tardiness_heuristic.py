@@ -12,7 +12,8 @@ import pytest
 from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem, TardinessSolution, validate
 from schedkit.solvers.heuristics import tardiness as h
-from schedkit.solvers.heuristics.tardiness import neighbourhood, search
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.tardiness import focused, neighbourhood, search
 from schedkit.solvers.result import SolveOptions, Status, Termination
 
 
@@ -116,6 +117,35 @@ def test_band_moves_are_the_full_moves_within_the_band() -> None:
     assert len(full) > 0 and table(band, 5) == full and len(band.delta) == len(full)
 
 
+def test_focused_moves_are_the_full_moves_of_the_focused_jobs() -> None:
+    problem = random_problem(12, 30)
+    a = h.Arrays.of(problem)
+    seq = np.random.default_rng(3).permutation(30)
+    rows = np.array([0, 7, 8, 29])
+    full = h.improving_moves(a, seq, h.SwapPairs.build(30, 0))
+    expected = {
+        (int(x), int(y), int(k)): int(dl)
+        for x, y, k, dl in zip(full.lo, full.hi, full.kind, full.delta, strict=True)
+        if {x, y} & set(rows.tolist()) and (k == 0 or (x if k == 1 else y) in rows)
+    }
+    got = focused.focused_moves(a, seq, rows)
+    rows_got = zip(got.lo, got.hi, got.kind, got.delta, strict=True)
+    assert {(int(x), int(y), int(k)): int(dl) for x, y, k, dl in rows_got} == expected
+    assert len(expected) > 0
+
+
+def test_focused_descent_reaches_a_full_local_optimum() -> None:
+    problem = random_problem(13, 60)
+    a = h.Arrays.of(problem)
+    pairs = h.SwapPairs.build(60, 0)
+    start = h.dynasearch(a, np.random.default_rng(5).permutation(60), pairs, Budget.start(10))
+    kicked, touched = search.kick_at(start, np.random.default_rng(6), 4, 60)
+    out = focused.focused_descent(a, kicked, touched, pairs, Budget.start(10))
+    assert sorted(out.tolist()) == list(range(60))
+    assert int(h.cost(a, out)) <= int(h.cost(a, kicked))
+    assert len(h.improving_moves(a, out, pairs).delta) == 0
+
+
 def test_large_instances_search_by_band_within_the_budget() -> None:
     rng = np.random.default_rng(4)
     n = search.FULL_MAX + 1
@@ -125,6 +155,7 @@ def test_large_instances_search_by_band_within_the_budget() -> None:
     assert h.SearchParams().band_width(n) == search.BAND_WIDTH
     out = h.solve(problem, SolveOptions(time_limit=1.0), None)
     assert out.solution is not None and out.solution.objective is not None
+    assert isinstance(out.solution, TardinessSolution)
     assert out.solution.objective <= min(out.stats[r] for r in ("edd", "wspt"))
     assert validate(problem, out.solution).objective == out.solution.objective
 

@@ -21,7 +21,7 @@ SPEC = KindSpec(
         "cpsat": "schedkit.solvers.cpsat.pipeline:compile_model",
     },
     exact=("cpsat", "milp"),
-    auto_heuristic_share=0.3,
+    auto_heuristic_share=0.5,
     integral=False,
     params={
         "greedy_time": "heuristic: seconds for the greedy reference variants",

@@ -121,26 +121,44 @@ def simulate(
     return res
 
 
+_OP_FIELDS = frozenset(("device", "kind", "stage", "microbatch", "start"))
+
+
+def make_op(device: int, kind: str, stage: int, microbatch: int, start: float) -> Op:
+    """An Op from fields already in range (the solvers' own), built the way pydantic's
+    `model_construct` builds it but without its per-call overhead (3x faster at 100k ops,
+    where building the solution otherwise costs more than finding it)."""
+    op = object.__new__(Op)
+    values = {"device": device, "kind": kind, "stage": stage, "microbatch": microbatch}
+    values["start"] = start
+    object.__setattr__(op, "__dict__", values)
+    object.__setattr__(op, "__pydantic_fields_set__", set(_OP_FIELDS))
+    object.__setattr__(op, "__pydantic_extra__", None)
+    object.__setattr__(op, "__pydantic_private__", None)
+    return op
+
+
+def timed_solution(
+    orders: Sequence[Sequence[OpKey]], start: Mapping[OpKey, float], name: str | None
+) -> PipelineSolution:
+    """The solution running `orders` (one row per device) at the given start times (rounded
+    to 1e-9; the solution itself is not re-validated: the validator checks it)."""
+    ops = tuple(
+        make_op(d, k, s, j, round(start[(k, s, j)], 9))
+        for d, row in enumerate(orders)
+        for (k, s, j) in row
+    )
+    return PipelineSolution.model_construct(ops=ops, name=name)
+
+
 def to_solution(
     problem: PipelineProblem, orders: Sequence[Sequence[OpKey]], name: str | None = None
 ) -> PipelineSolution:
-    """The ASAP schedule of `orders` with the planned durations; ValueError on a deadlock.
-    (Ops are built without re-validation: the fields come from the problem's own ranges.)"""
+    """The ASAP schedule of `orders` with the planned durations; ValueError on a deadlock."""
     sim = simulate(problem, orders)
     if sim.deadlock:
         raise ValueError(f"orders deadlock: next ops {sim.blocked[:4]} can never run")
-    ops = [
-        Op.model_construct(
-            device=d,
-            kind=k,  # type: ignore[arg-type]
-            stage=s,
-            microbatch=j,
-            start=round(sim.start[(k, s, j)], 9),
-        )
-        for d, row in enumerate(orders)
-        for (k, s, j) in row
-    ]
-    return PipelineSolution(ops=tuple(ops), name=name)
+    return timed_solution(orders, sim.start, name)
 
 
 def replay(

@@ -26,7 +26,10 @@ SPEC = KindSpec(
     integral=False,
     generator="schedkit.generate.placement:command",
     plot="schedkit.plot.placement:draw",
-    exporters={"eplb": "schedkit.models.placement.eplb:export_json"},
+    exporters={
+        "eplb": "schedkit.models.placement.eplb:export_json",
+        "sglang": "schedkit.io.sglang:to_sglang_json",
+    },
     replay=Replay("schedkit.execute:replay_placement", options=("processes",)),
 )
 

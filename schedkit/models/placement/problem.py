@@ -222,6 +222,11 @@ class PlacementProblem(Problem):
                     f"{self.groups} groups of {E // self.groups} experts cannot be kept "
                     f"node-local in {self.nodes} nodes (set group_local: off)"
                 )
+            if self.group_local == "strict" and 1 < self.nodes and self.groups < self.nodes:
+                raise ValueError(
+                    f"group_local: strict fills every node with whole groups: {self.groups} "
+                    f"groups cannot fill {self.nodes} nodes (use primary or off)"
+                )
 
     def _check_previous(self, L: int, E: int) -> None:
         prev = self.previous or ()

@@ -87,4 +87,5 @@ def lateness(problem: RcpspProblem, start: Sequence[int]) -> int:
 
 
 def makespan(problem: RcpspProblem, start: Sequence[int]) -> int:
+    """The latest finish time of `start`."""
     return max((s + d for s, d in zip(start, problem.durations, strict=True)), default=0)

@@ -18,7 +18,6 @@ bound the portfolio computed instead of spending their own time on it again.
 from __future__ import annotations
 
 import heapq
-import math
 import weakref
 from typing import TYPE_CHECKING
 

@@ -1,4 +1,5 @@
-"""Lagrangian bound for 1||sum w_j T_j: the first stage of SSDP (Tanaka, Fujikuma, Araki 2009).
+"""Lagrangian bound for 1|r_j|sum w_j T_j: the first stage of SSDP (Tanaka, Fujikuma & Araki
+2009).
 
 Time-indexed view: a schedule without idle time is a path 0 -> P = sum p_j in the graph whose
 nodes are the times 0..P and whose arcs (t - p_j -> t) complete job j at t, at cost
@@ -13,6 +14,9 @@ steps (g_j = 1 - times job j is on the path; Polyak step towards the best known 
 every few steps the path, ordered by first completion with the missing jobs at their due
 dates, gives a sequence whose cost improves that known value. The bound is valid for any
 multipliers, so it stops at the budget with the best value so far.
+
+With release dates the horizon is H = max r_j + P, job j may complete at t only when
+t >= r_j + p_j, and idle arcs t - 1 -> t (cost 0, the last job unchanged) let the path wait.
 """
 
 from __future__ import annotations
@@ -38,70 +42,92 @@ PATIENCE = 10
 REPAIR_EVERY = 5
 
 
+IDLE_BEST, IDLE_SECOND = -1, -2
+"""Sources of a node's value that are an idle unit after the best or second value at t - 1."""
+
+
 @dataclass(frozen=True)
 class PathDP:
     """The shortest-path problem of one instance: costs and predecessor tables, by time."""
 
     p: np.ndarray
     cost: np.ndarray
-    """(P + 1, n): w_j max(0, t - d_j) at row t, +inf where t < p_j."""
+    """(H + 1, n): w_j max(0, t - d_j) at row t, +inf where t < r_j + p_j."""
     prev: np.ndarray
-    """(P + 1, n): t - p_j at row t, or P + 1 (a node of value +inf) where negative."""
+    """(H + 1, n): t - p_j at row t, or H + 1 (a node of value +inf) where negative."""
+    idle: bool
+    """Whether the machine may idle (release dates): arcs t - 1 -> t that complete no job."""
 
     @classmethod
     def of(cls, problem: TardinessProblem) -> PathDP:
-        p, d, w = problem.p, problem.d, problem.w.astype(float)
-        t = np.arange(int(p.sum()) + 1)[:, None]
+        p, d, r, w = problem.p, problem.d, problem.r, problem.w.astype(float)
+        horizon = int(r.max()) + int(p.sum())
+        t = np.arange(horizon + 1)[:, None]
         cost = w * np.maximum(0, t - d)
-        cost[t < p] = np.inf
+        cost[t < r + p] = np.inf
         prev = t - p
-        prev[prev < 0] = len(t)
-        return cls(p, cost, prev)
+        prev[prev < 0] = horizon + 1
+        return cls(p, cost, prev, bool(r.max() > 0))
 
-    def solve(self, mu: np.ndarray) -> tuple[float, np.ndarray]:
-        """(h(P), the jobs of the path in order) under multipliers `mu`."""
+    def solve(self, mu: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(h(H), the jobs of the path in order, their completion times) under `mu`."""
         horizon, n = len(self.cost) - 1, len(self.p)
         cost = self.cost - mu
-        best = np.full(horizon + 2, np.inf)
-        second = np.full(horizon + 2, np.inf)
-        last = np.full(horizon + 2, -1)
-        other = np.full(horizon + 2, -1)
+        best, second = np.full(horizon + 2, np.inf), np.full(horizon + 2, np.inf)
+        last, other = np.full(horizon + 2, -1), np.full(horizon + 2, -1)
+        src = np.full((horizon + 2, 2), IDLE_BEST)
         best[0] = 0.0
         jobs = np.arange(n)
         for t in range(1, horizon + 1):
             pv = self.prev[t]
             v = np.where(last[pv] == jobs, second[pv], best[pv]) + cost[t]
             j = int(v.argmin())
-            best[t], last[t] = v[j], j
+            bj = float(v[j])
             v[j] = np.inf
             k = int(v.argmin())
-            second[t], other[t] = v[k], k
-        return float(best[horizon]), self._path(last, other, horizon)
+            found = [(bj, j, j), (float(v[k]), k, k)]
+            if self.idle:
+                found += [
+                    (float(best[t - 1]), int(last[t - 1]), IDLE_BEST),
+                    (float(second[t - 1]), int(other[t - 1]), IDLE_SECOND),
+                ]
+                found.sort(key=lambda c: c[0])
+                runner = next((c for c in found[1:] if c[1] != found[0][1]), (np.inf, -1, -1))
+                found = [found[0], runner]
+            (best[t], last[t], src[t, 0]), (second[t], other[t], src[t, 1]) = found
+        path, ends = self._path(last, src, horizon)
+        return float(best[horizon]), path, ends
 
-    def _path(self, last: np.ndarray, other: np.ndarray, t: int) -> np.ndarray:
-        """Jobs of the best path to t, first to last."""
+    def _path(self, last: np.ndarray, src: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Jobs of the best path to t, first to last, and their completion times."""
         path: list[int] = []
-        job = int(last[t])
+        ends: list[int] = []
+        rank = 0
         while t > 0:
-            path.append(job)
-            t -= int(self.p[job])
-            job = int(other[t]) if t > 0 and int(last[t]) == job else int(last[t])
-        return np.array(path[::-1], dtype=np.int64)
+            came = int(src[t, rank])
+            if came < 0:  # an idle unit after the best (or second) value at t - 1
+                t, rank = t - 1, 0 if came == IDLE_BEST else 1
+                continue
+            path.append(came)
+            ends.append(t)
+            t -= int(self.p[came])
+            rank = 1 if t > 0 and int(last[t]) == came else 0
+        return np.array(path[::-1], dtype=np.int64), np.array(ends[::-1], dtype=np.int64)
 
 
 def cost_of(problem: TardinessProblem, sequence: np.ndarray) -> int:
-    """Total weighted tardiness of a permutation (no release dates)."""
-    c = np.cumsum(problem.p[sequence])
+    """Total weighted tardiness of a permutation, jobs started as early as possible."""
+    p = problem.p[sequence]
+    s = np.cumsum(p)
+    c = s + np.maximum(np.maximum.accumulate(problem.r[sequence] - (s - p)), 0)
     return int((problem.w[sequence] * np.maximum(0, c - problem.d[sequence])).sum())
 
 
-def repair(problem: TardinessProblem, path: np.ndarray) -> np.ndarray:
+def repair(problem: TardinessProblem, path: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """A permutation from a path: jobs by first completion on it, missing ones at their due date."""
-    key = problem.d.astype(float)
-    ends = np.cumsum(problem.p[path])
     first = np.full(problem.n, np.inf)
     np.minimum.at(first, path, ends)
-    key = np.where(np.isfinite(first), first, key)
+    key = np.where(np.isfinite(first), first, problem.d.astype(float))
     return np.lexsort((problem.d, key))
 
 
@@ -123,8 +149,8 @@ class LagrangianResult:
 def lagrangian_bound(
     problem: TardinessProblem, budget: Budget | None = None, upper: int | None = None
 ) -> LagrangianResult | None:
-    """Best Lagrangian bound within `budget`; None when the table is too large or releases."""
-    if problem.has_releases or problem.n * (int(problem.p.sum()) + 1) > MAX_CELLS:
+    """Best Lagrangian bound within `budget`; None when the (n, horizon) table is too large."""
+    if problem.n * (int(problem.r.max()) + int(problem.p.sum()) + 1) > MAX_CELLS:
         return None
     dp = PathDP.of(problem)
     known = cost_of(problem, np.array(edd_order(problem)))
@@ -133,12 +159,12 @@ def lagrangian_bound(
     res = LagrangianResult(-math.inf, ub, 0)
     step, stale = STEP_START, 0
     while step > STEP_MIN and not (budget is not None and budget.expired()):
-        value, path = dp.solve(mu)
+        value, path, ends = dp.solve(mu)
         res.steps += 1
         bound = value + float(mu.sum())
         g = 1.0 - np.bincount(path, minlength=problem.n)
         if res.steps % REPAIR_EVERY == 1 or not g.any():
-            res.upper = min(res.upper, cost_of(problem, repair(problem, path)))
+            res.upper = min(res.upper, cost_of(problem, repair(problem, path, ends)))
         if bound > res.bound + 1e-9:
             res.bound, stale = bound, 0
         else:

@@ -11,12 +11,18 @@ import tempfile
 from pathlib import Path
 
 from schedkit.errors import InputError
+from schedkit.kinds import KindSpec
 from schedkit.models.base import Problem
 from schedkit.solvers.compiled import Compiled, compile_model
 from schedkit.solvers.result import SolveOptions
 
 MODEL_FORMATS = {"lp": "milp", "mps": "milp", "cpsat": "cpsat"}
 """Model file format -> the engine whose model it holds."""
+
+
+def model_formats(spec: KindSpec) -> list[str]:
+    """The model file formats a kind can write: those of the engines it compiles to."""
+    return [fmt for fmt, engine in MODEL_FORMATS.items() if engine in spec.models]
 
 
 def model_text(compiled: Compiled, fmt: str) -> str:

@@ -35,6 +35,11 @@ MAX_OPS = 25_000
 beyond, building alone takes seconds and the search finds nothing better than the hint."""
 
 
+RESERVE_S, RESERVE_S_PER_OP = 0.5, 2e-4
+"""Seconds kept back from CP-SAT for reading its solution and validating it (measured on a
+loaded 2-core machine: CP-SAT overran its own limit by up to ~1 s at 3,000 ops)."""
+
+
 def check_size(problem: PipelineProblem) -> None:
     """Raise UnsupportedProblem for a fused backward time of its own (the model splits every
     backward) and ModelTooLarge before building more than MAX_OPS intervals."""
@@ -194,9 +199,11 @@ def solve(
     if hinted is not None:
         _add_hint(model, problem, sc, hinted, start, end, obj)
     defaults: dict[str, int] = {}
-    if 3 * problem.stages * problem.microbatches > 300:  # reservoir probing gets too slow
+    ops = 3 * problem.stages * problem.microbatches
+    if ops > 300:  # reservoir probing gets too slow
         defaults["cp_model_probing_level"] = 0
-    run = run_cpsat(model, options, defaults=defaults)
+    after = options.budget.reserve(RESERVE_S + RESERVE_S_PER_OP * ops)
+    run = run_cpsat(model, options, budget=after, defaults=defaults)
     stats = {
         "resolution": sc.resolution,
         "exact_scaling": sc.exact,
@@ -206,12 +213,13 @@ def solve(
     if run.status is Status.INFEASIBLE:
         status = Status.INFEASIBLE if sc.exact else Status.UNKNOWN
         return BackendOutput(None, status, stats=stats, reason="CP-SAT proved it infeasible")
-    if not run.has_solution:
-        return BackendOutput(None, Status.UNKNOWN, stats=stats, termination=run.termination)
+    bound = run.bound / sc.resolution if sc.exact and run.bound is not None else None
+    if not run.has_solution:  # the hint is still the best answer known
+        status = Status.UNKNOWN if seed is None else Status.FEASIBLE
+        return BackendOutput(seed, status, bound, stats, run.termination, "CP-SAT found none")
     starts = {key: run.value(var) for key, var in start.items()}
     solution = from_integer_starts(problem, sc, starts, name="cpsat")
     proven = run.status is Status.OPTIMAL and sc.exact
-    bound = run.bound / sc.resolution if sc.exact and run.bound is not None else None
     if proven:
         return BackendOutput(solution, Status.OPTIMAL, bound, stats)
     return BackendOutput(solution, Status.FEASIBLE, bound, stats, run.termination)

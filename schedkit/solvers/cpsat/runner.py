@@ -9,6 +9,7 @@ before any solve starts, so a typo is an input error and not a crash.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,9 @@ def run_cpsat(
     solver = cp_model.CpSolver()
     text = text_format.MessageToString(cpsat_parameters(options, budget, defaults))
     solver.parameters.parse_text_format(text)
+    if options.verbose:  # logs on stderr, so that `--json` output stays clean
+        solver.parameters.log_to_stdout = False
+        solver.log_callback = lambda line: print(line, file=sys.stderr)
     code = solver.solve(model)
     status = STATUS[code]
     has_solution = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)

@@ -29,7 +29,6 @@ from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termina
 
 EDD_OPTIMAL = -1
 SPT_OPTIMAL = -2
-CHECK_EVERY = 1024  # subproblems solved between two looks at the clock
 
 
 class _Timeout(Exception):
@@ -79,7 +78,7 @@ class Lawler:
         if hit is not None:
             return hit[0]
         self.calls += 1
-        if self.calls % CHECK_EVERY == 0 and self.budget is not None and self.budget.expired():
+        if self.budget is not None and self.budget.expired():
             raise _Timeout
         found = self.reduce(jobs, t)
         if found is None:

@@ -22,7 +22,7 @@ import numpy as np
 from schedkit.models.placement.align import align
 from schedkit.models.placement.answer import layer_answer
 from schedkit.models.placement.bounds import layer_bound
-from schedkit.models.placement.construct import start_layer
+from schedkit.models.placement.construct import dense_layer, start_layer
 from schedkit.models.placement.context import LayerContext
 from schedkit.models.placement.layout import (
     counts_to_placement,
@@ -138,13 +138,19 @@ LayerSolver = Callable[[LayerData, Budget, SolveOptions], tuple[np.ndarray | Non
 """(data, budget, options) -> (gpu x expert counts or None, layer value bound, proven)."""
 
 
-def incumbent(problem: PlacementProblem, hint: PlacementSolution | None) -> LayerContext:
-    """The layers to improve: the hint when it fits, else a quick constructive start."""
+def incumbent(
+    problem: PlacementProblem, hint: PlacementSolution | None, budget: Budget | None = None
+) -> LayerContext:
+    """The layers to improve: the hint when it fits, else a quick constructive start (once
+    `budget` is spent, the still cheaper placement of a dense layer)."""
     ctx = LayerContext(problem)
     hints = hint_arrays(problem, hint)
-    ctx.place = (
-        list(hints) if hints else [start_layer(problem, i) for i in range(problem.num_layers)]
-    )
+    if hints:
+        ctx.place = list(hints)
+        return ctx
+    for layer in range(problem.num_layers):
+        late = budget is not None and budget.expired() and problem.max_moves is None
+        ctx.place[layer] = dense_layer(problem) if late else start_layer(problem, layer)
     return ctx
 
 
@@ -168,7 +174,7 @@ def solve_by_layers(
 ) -> BackendOutput:
     """Run `layer_solver` on every layer in turn, each on a fair part of the budget."""
     budget = options.budget
-    ctx = incumbent(problem, hint)
+    ctx = incumbent(problem, hint, budget)
     proven, bounds = True, []
     pure = not problem.uses_traffic and problem.move_cost == 0
     passes = problem.coactivation is not None and (problem.lexicographic or problem.uses_traffic)

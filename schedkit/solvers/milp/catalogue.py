@@ -36,6 +36,8 @@ class Family:
     gap: str | None = None
     abs_gap: str | None = None
     seed: str | None = None
+    whole_seconds: bool = False
+    """The time limit option takes an integer (GLPK's --tmlim)."""
 
 
 FAMILIES = {
@@ -82,7 +84,12 @@ FAMILIES = {
         "allowableGap",
         "randomCbcSeed",
     ),
-    "glpk": Family("the glpsol executable (e.g. apt install glpk-utils)", "tmlim", None, "mipgap"),
+    "glpk": Family(
+        "the glpsol executable (e.g. apt install glpk-utils)",
+        "tmlim",
+        gap="mipgap",
+        whole_seconds=True,
+    ),
 }
 
 

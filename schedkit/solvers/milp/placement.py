@@ -215,7 +215,7 @@ def solve_joint(
     its bound bounds that restriction only, so the answer's bound is the combinatorial one
     and its status is feasible; `reason` says how far HiGHS got."""
     budget = options.budget
-    ctx = incumbent(problem, hint)
+    ctx = incumbent(problem, hint, budget)
     res: MilpRun | None = None
     try:
         m, datas = joint_model(ctx, budget)

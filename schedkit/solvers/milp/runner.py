@@ -118,7 +118,7 @@ def _run_classic(
     opt = pyo.SolverFactory(info.pyomo)
     family, seconds = info.family, max(MIN_SECONDS, budget.remaining())
     values = {
-        family.time: seconds,
+        family.time: max(1, int(seconds)) if family.whole_seconds else seconds,
         family.threads: options.threads,
         family.gap: settings.gap,
         family.abs_gap: settings.abs_gap,

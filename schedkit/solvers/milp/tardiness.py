@@ -17,16 +17,16 @@ anything worse than a dispatch rule.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyomo.environ as pyo
-
-from schedkit.errors import ModelTooLarge
+from schedkit.errors import InputError, ModelTooLarge
 from schedkit.models.tardiness.bounds import lower_bound
 from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
-from schedkit.solvers.milp.highs import solve_model
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 TIME_INDEXED_MAX_NONZEROS = 200_000
 MAX_PAIRS = 20_000
@@ -44,6 +44,8 @@ def time_indexed_nonzeros(problem: TardinessProblem) -> int:
 
 def build_time_indexed(problem: TardinessProblem) -> pyo.ConcreteModel:
     """x[j,t] start binaries; capacity per period; tardiness cost on each start time."""
+    import pyomo.environ as pyo  # slow to import: only when a model is built
+
     h = horizon(problem)
     m = pyo.ConcreteModel()
     pairs = [
@@ -78,6 +80,8 @@ def build_time_indexed(problem: TardinessProblem) -> pyo.ConcreteModel:
 
 def build_disjunctive(problem: TardinessProblem) -> pyo.ConcreteModel:
     """Completion times, pairwise order binaries with big-M, tardiness variables."""
+    import pyomo.environ as pyo  # slow to import: only when a model is built
+
     big_m = horizon(problem)
     jobs = problem.jobs
     n = problem.n
@@ -102,6 +106,8 @@ def build_disjunctive(problem: TardinessProblem) -> pyo.ConcreteModel:
 
 def add_bound_cut(m: pyo.ConcreteModel, bound: float) -> None:
     """objective >= the combinatorial lower bound: helps HiGHS prove what the LP cannot."""
+    import pyomo.environ as pyo  # slow to import: only when a model is built
+
     m.bound_cut = pyo.Constraint(expr=m.cost.expr >= bound)
 
 
@@ -141,13 +147,28 @@ def _starts(problem: TardinessProblem, m: pyo.ConcreteModel, kind: str) -> dict[
     return {j: m.C[j].value - problem.jobs[j].processing_time for j in range(problem.n)}
 
 
+FORMULATIONS = ("time-indexed", "disjunctive")
+
+
+def formulation(problem: TardinessProblem, options: SolveOptions) -> str:
+    """`params["formulation"]`, or time-indexed while its size stays below the limit."""
+    limit = int(options.params.get("time_indexed_max_nonzeros", TIME_INDEXED_MAX_NONZEROS))
+    default = "time-indexed" if time_indexed_nonzeros(problem) <= limit else "disjunctive"
+    kind = str(options.params.get("formulation", default))
+    if kind not in FORMULATIONS:
+        raise InputError(
+            f"unknown formulation {kind!r}",
+            field="param formulation",
+            hint=" or ".join(FORMULATIONS),
+        )
+    return kind
+
+
 def solve(
     problem: TardinessProblem, options: SolveOptions, hint: TardinessSolution | None
 ) -> BackendOutput:
     """Build the chosen formulation, warm-start it from `hint`, solve with HiGHS."""
-    limit = int(options.params.get("time_indexed_max_nonzeros", TIME_INDEXED_MAX_NONZEROS))
-    default = "time-indexed" if time_indexed_nonzeros(problem) <= limit else "disjunctive"
-    kind = str(options.params.get("formulation", default))
+    kind = formulation(problem, options)
     if kind == "disjunctive" and problem.n * (problem.n - 1) // 2 > MAX_PAIRS:
         raise ModelTooLarge(
             f"the disjunctive model of {problem.n} jobs needs {problem.n * (problem.n - 1) // 2} "
@@ -160,6 +181,8 @@ def solve(
     model = build_time_indexed(problem) if kind == "time-indexed" else build_disjunctive(problem)
     add_bound_cut(model, comb)
     warm = _warm(problem, model, hint if hint is not None else edd(problem), kind)
+    from schedkit.solvers.milp.highs import solve_model  # imports Pyomo
+
     run = solve_model(model, options, warm)
     bound = max(comb, run.bound or 0.0)
     stats = {"formulation": kind, "termination": run.termination}
@@ -175,9 +198,7 @@ def solve(
 def compile_model(problem: TardinessProblem, options: SolveOptions) -> pyo.ConcreteModel:
     """The model `solve` builds (formulation params and bound cut applied), without solving:
     for `schedkit export --format lp|mps` and `schedkit info --model milp`."""
-    limit = int(options.params.get("time_indexed_max_nonzeros", TIME_INDEXED_MAX_NONZEROS))
-    default = "time-indexed" if time_indexed_nonzeros(problem) <= limit else "disjunctive"
-    kind = str(options.params.get("formulation", default))
+    kind = formulation(problem, options)
     model = build_time_indexed(problem) if kind == "time-indexed" else build_disjunctive(problem)
     add_bound_cut(model, lower_bound(problem, options.budget))
     return model

@@ -67,7 +67,7 @@ def solve(
     orders = cands[name]
     ops = 3 * problem.stages * problem.microbatches
     if ops <= SMALL_OPS and (lb is None or value > lb + 1e-6):
-        step = budget.sub(_share(options, "improve_time", 0.3))
+        step = budget.sub(_share(options, "improve_time", 0.6))
         if problem.fused_time_given:
             orders = fuse(problem, orders, step.split(0.5))
         orders = improve(problem, orders, step, options.seed, lb)
@@ -97,13 +97,14 @@ def _priority(name: str) -> int:
 def _best(
     problem: PipelineProblem, cands: dict[str, Orders], budget: Budget
 ) -> tuple[float, str | None]:
-    """The candidate with the best ASAP objective; once the budget is spent, the first one
-    that fits ends the scoring (each replay is linear in the ops), so the usual winners are
-    scored first."""
+    """The candidate with the best ASAP objective. Above SMALL_OPS, once the budget is spent,
+    the first one that fits ends the scoring (each replay is linear in the ops), so the usual
+    winners are scored first."""
     best: tuple[float, str | None] = (math.inf, None)
+    large = 3 * problem.stages * problem.microbatches > SMALL_OPS
     for name in sorted(cands, key=_priority):
         orders = cands[name]
-        if best[1] is not None and budget.expired():
+        if best[1] is not None and budget.expired() and large:
             break
         value = objective(problem, orders)
         if value < best[0] - 1e-12:

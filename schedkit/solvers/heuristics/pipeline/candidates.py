@@ -39,16 +39,23 @@ def candidates(
 ) -> dict[str, Orders]:
     """Orders of every applicable reference, the greedy variants that finish in time, the hint."""
     out: dict[str, Orders] = {}
+    torch_names = [n for n in REFERENCES if n.startswith("torch-")]
     for name, builder in REFERENCES.items():
-        if name in GREEDY or (name.startswith("torch-") and not with_torch):
-            continue
-        orders = builder(problem, budget)
-        if orders is not None:
-            out[name] = orders
+        if name not in GREEDY and name not in torch_names:
+            _add(out, name, builder(problem, budget))
     for label, (orders, _) in zb_greedy_variants(problem, budget).items():
         out[f"zb-greedy {label}"] = orders
     for variant, orders in greedy_variants(problem, budget).items():
         out[f"list-greedy {variant}"] = orders
+    imported = "torch.distributed.pipelining" in sys.modules
+    if with_torch and (imported or not budget.expired()):  # last: a first import is slow
+        for name in torch_names:
+            _add(out, name, REFERENCES[name](problem, budget))
     if hint is not None:
         out["hint"] = hint.orders(problem.devices)
     return out
+
+
+def _add(out: dict[str, Orders], name: str, orders: Orders | None) -> None:
+    if orders is not None:
+        out[name] = orders

@@ -3,8 +3,8 @@ successors allow, which pulls each device's first op later and only shortens spa
 
 from __future__ import annotations
 
-from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
-from schedkit.models.pipeline.simulate import simulate, spans
+from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
+from schedkit.models.pipeline.simulate import simulate, spans, timed_solution
 
 Orders = list[list[OpKey]]
 
@@ -56,15 +56,4 @@ def right_shift(problem: PipelineProblem, orders: Orders, name: str) -> Pipeline
                 problem.device_of(s) for s in (op[1] - 1, op[1] + 1) if 0 <= s < problem.stages
             ]
     times = latest if len(latest) == len(present) else sim.start
-    ops = [
-        Op.model_construct(
-            device=d,
-            kind=k,  # type: ignore[arg-type]
-            stage=s,
-            microbatch=j,
-            start=round(times[(k, s, j)], 9),
-        )
-        for d, row in enumerate(orders)
-        for (k, s, j) in row
-    ]
-    return PipelineSolution(ops=tuple(ops), name=name)
+    return timed_solution(orders, times, name)

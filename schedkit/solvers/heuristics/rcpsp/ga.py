@@ -112,7 +112,9 @@ def _initial(
         if ev.done() and pop:
             break
         pop.append(ev.evaluate(list_from_priority(sgs, prio)))
-        pstart = sgs.parallel(prio)
+        pstart = sgs.parallel(prio, ev.budget)
+        if pstart is None:
+            break
         ev.count += 1
         ev.record(pstart)
         pop.append(ev.evaluate(list_from_priority(sgs, [float(s) for s in pstart])))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from schedkit.models.rcpsp.problem import RcpspProblem
+from schedkit.solvers.budget import Budget
 
 MAX_CELLS = 2_000_000
 """Largest availability table (time units x resources) the array scheme builds; beyond it the
@@ -109,9 +110,10 @@ class Sgs:
             start[j] = t
         return start
 
-    def parallel(self, priority: Sequence[float]) -> list[int]:
+    def parallel(self, priority: Sequence[float], budget: Budget | None = None) -> list[int] | None:
         """Parallel SGS: at each decision time, start eligible activities by `priority` (low
-        first) while they fit."""
+        first) while they fit; None if `budget` runs out first (it is O(n T) on large
+        instances)."""
         n = self.n
         avail = [row[:] for row in self.base]
         start = [-1] * n
@@ -124,10 +126,12 @@ class Sgs:
         t = 0
         done = 0
         while done < n:
+            if budget is not None and budget.expired():
+                return None
             progress = False
             for j in sorted((j for j in eligible if earliest[j] <= t), key=priority.__getitem__):
                 d = self.dur[j]
-                if self.dem[j] and _first_fit(avail, self.dem[j], t, d) != t:
+                if self.dem[j] and not _fits_at(avail, self.dem[j], t, d):
                     continue
                 for k, r in self.dem[j]:
                     row = avail[k]
@@ -158,6 +162,12 @@ class Sgs:
         return sum(
             max(0, s + d - dl) for s, d, dl in zip(start, self.dur, self.deadline, strict=True)
         )
+
+
+def _fits_at(avail: list[list[int]], need: list[tuple[int, int]], t: int, d: int) -> bool:
+    """Does `need` fit on every resource during [t, t + d)?"""
+    end = t + d
+    return all(min(avail[k][t:end]) >= r for k, r in need)
 
 
 def _first_fit(avail: list[list[int]], need: list[tuple[int, int]], t: int, d: int) -> int:

@@ -4,6 +4,7 @@
 - `evaluation`: the instance as arrays; costs of sequences in numpy batches.
 - `neighbourhood`: swap and insertion deltas for a whole neighbourhood in O(n^2), without release
   dates, and the best set of independent moves (Congram, Potts & van de Velde 2002).
+- `focused`: the descent after a kick, focused on the kicked jobs (n >= 200).
 - `release`: the batched descent used with release dates.
 - `search`: the iterated search (kicks and descents), by segments for large n.
 - `backend`: `solve`, the `heuristic` backend.

@@ -2,8 +2,10 @@
 
 A kick is a few random swaps; the descent is dynasearch (without release dates) or the
 batched descent (with them). Up to `FULL_MAX` jobs the dynasearch neighbourhood is every swap
-and insertion; beyond, its (n, n) matrices cost too much time and memory per step, so moves
-span at most `BAND_WIDTH` positions (O(n width) per step) and kicks stay within that span.
+and insertion; from `FOCUS_FROM` jobs the descent after a kick first moves only the jobs near
+the kicked positions (O(n) per focused job, `focused.py`) and ends with full steps. Beyond
+`FULL_MAX` the (n, n) matrices cost too much time and memory per step, so moves span at most
+`BAND_WIDTH` positions (O(n width) per step) and kicks stay within that span.
 
 A kicked local optimum replaces the current one when it is not worse (the search drifts
 across plateaus); the best one is kept.
@@ -20,6 +22,7 @@ import numpy as np
 
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
+from schedkit.solvers.heuristics.tardiness.focused import focused_descent
 from schedkit.solvers.heuristics.tardiness.neighbourhood import SwapPairs, dynasearch
 from schedkit.solvers.heuristics.tardiness.release import (
     move_permutations,
@@ -32,12 +35,16 @@ FULL_MAX = 2000
 """Largest n searched with the full neighbourhood (each step builds (n, n) matrices: about
 0.1-0.2 s and 8 MB each at n = 1000); larger instances descend by band."""
 BAND_WIDTH = 40
+FOCUS_FROM = 200
+"""From this many jobs (up to `FULL_MAX`), a descent after a kick starts focused on the kicked
+positions (`focused.py`) and ends with full-neighbourhood steps."""
 RELEASE_CELLS = 2_000_000
 """Sequence cells simulated per descent step with release dates (moves x n)."""
 RELEASE_MIN_WIDTH = 8
 """Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
 
-Descent = Callable[[np.ndarray, Budget], np.ndarray]
+Descent = Callable[[np.ndarray, Budget, np.ndarray | None], np.ndarray]
+"""(sequence, budget, positions a kick touched or None) -> a local optimum."""
 
 
 @dataclass
@@ -98,13 +105,22 @@ class SearchResult:
 
 def kick(seq: np.ndarray, rng: np.random.Generator, swaps: int, span: int) -> np.ndarray:
     """`swaps` random swaps of positions at most `span` apart (the perturbation)."""
+    return kick_at(seq, rng, swaps, span)[0]
+
+
+def kick_at(
+    seq: np.ndarray, rng: np.random.Generator, swaps: int, span: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`kick`, and the positions it swapped."""
     out = seq.copy()
     n = len(seq)
+    touched = []
     for _ in range(swaps):
         i = int(rng.integers(n))
         j = int(rng.integers(max(0, i - span), min(n, i + span + 1)))
         out[i], out[j] = out[j], out[i]
-    return out
+        touched += [i, j]
+    return out, np.array(touched, dtype=np.int64)
 
 
 def _stop_reason(
@@ -138,7 +154,7 @@ def iterated_search(
     if not a.has_releases and params.band_width(n):
         span = params.kick_span or params.band_width(n)
     stall_limit = params.stall_iters if params.stall_iters is not None else 400 + 4 * n
-    current = descend(start, budget)
+    current = descend(start, budget, None)
     cur_value = int(cost(a, current))
     res = SearchResult(current, cur_value, history=[(budget.now() - t0, cur_value)])
     stall = 0
@@ -149,7 +165,8 @@ def iterated_search(
             return res
         res.iterations += 1
         stall += 1
-        cand = descend(kick(current, rng, params.kick, span), budget)
+        kicked, touched = kick_at(current, rng, params.kick, span)
+        cand = descend(kicked, budget, touched)
         value = int(cost(a, cand))
         if value <= cur_value:
             current, cur_value = cand, value
@@ -164,6 +181,14 @@ def _descent(a: Arrays, n: int, params: SearchParams) -> Descent:
     if a.has_releases:
         moves = window_moves(n, params.release_width(n))
         perms = move_permutations(n, moves)
-        return lambda seq, budget: release_descent(a, seq, moves, perms, budget)
+        return lambda seq, budget, _: release_descent(a, seq, moves, perms, budget)
     pairs = SwapPairs.build(n, params.band_width(n))
-    return lambda seq, budget: dynasearch(a, seq, pairs, budget)
+    if pairs.upper is None or n < FOCUS_FROM:
+        return lambda seq, budget, _: dynasearch(a, seq, pairs, budget)
+
+    def descend(seq: np.ndarray, budget: Budget, touched: np.ndarray | None) -> np.ndarray:
+        if touched is None:
+            return dynasearch(a, seq, pairs, budget)
+        return focused_descent(a, seq, touched, pairs, budget)
+
+    return descend
