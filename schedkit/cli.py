@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import logging
 import os
@@ -13,27 +12,20 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from schedkit.errors import FallbackWarning, InputError
-from schedkit.io.loader import load
-from schedkit.io.output import check_output_path, json_text, write_output
-from schedkit.io.solution import load_solution
-from schedkit.kinds import KindSpec, all_kinds, kind_of, resolve
-from schedkit.solvers.budget import Budget
-from schedkit.solvers.compiled import compile_model, model_options
-from schedkit.solvers.compiled.export import MODEL_FORMATS, export_model, model_formats
-from schedkit.solvers.compiled.statistics import statistics
-from schedkit.solvers.milp.catalogue import available_solvers
-from schedkit.solvers.portfolio import solve as run_solve
-from schedkit.solvers.result import Result, Status
-from schedkit.validation import validate as run_validate
+
+if TYPE_CHECKING:
+    from schedkit.kinds import KindSpec
+    from schedkit.solvers.result import Result
 
 app = typer.Typer(
     help="Declarative scheduling and placement, solved and independently validated.",
@@ -63,7 +55,36 @@ def _options(
     """Declarative scheduling and placement, solved and independently validated."""
 
 
-generate_app = typer.Typer(help="Generate instances of a kind.", no_args_is_help=True)
+class KindGenerators(TyperGroup):
+    """`schedkit generate KIND`: one command per kind with a generator, built on first use, so
+    that `schedkit --help` and `--version` import no kind (and none of numpy, pydantic, ...)."""
+
+    def _load(self) -> None:
+        from schedkit.kinds import all_kinds, resolve
+
+        if self.commands:
+            return
+        sub = typer.Typer()
+        sub.callback()(lambda: None)  # a group even when only one kind has a generator
+        for name, spec in sorted(all_kinds().items()):
+            if spec.generator is not None:
+                sub.command(name=name)(user_errors(resolve(spec.generator)))
+        group = typer.main.get_command(sub)
+        for name, command in getattr(group, "commands", {}).items():
+            self.add_command(command, name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+generate_app = typer.Typer(
+    cls=KindGenerators, help="Generate instances of a kind.", no_args_is_help=True
+)
 app.add_typer(generate_app, name="generate")
 
 INFO_SECONDS = 10.0
@@ -151,6 +172,8 @@ def print_result(result: Result) -> None:
 
 def emit(text: str, output: Path | None, option: str = "--output") -> None:
     """Write `text` to `output` (see `write_output`), or to stdout when no file is given."""
+    from schedkit.io.output import write_output
+
     if output is None:
         print(text, end="")
     else:
@@ -161,6 +184,9 @@ def emit(text: str, output: Path | None, option: str = "--output") -> None:
 def valid_solution(problem: Any, path: str) -> Any:
     """The solution in `path`, validated: an invalid one is an InputError (exit 2) that quotes
     the validator's first violation (`schedkit validate` lists them all)."""
+    from schedkit.io.solution import load_solution
+    from schedkit.validation import validate as run_validate
+
     sol = load_solution(problem, path)
     report = run_validate(problem, sol)
     if not report.feasible:
@@ -176,6 +202,8 @@ def valid_solution(problem: Any, path: str) -> Any:
 
 
 def exit_code(result: Result) -> int:
+    from schedkit.solvers.result import Status
+
     return 0 if result.valid or result.status is Status.INFEASIBLE else 1
 
 
@@ -211,6 +239,10 @@ def solve(
     param: Params = None,
 ) -> None:
     """Solve one instance and print the validated result."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import check_output_path, json_text, write_output
+    from schedkit.solvers.portfolio import solve as run_solve
+
     if out_file is not None:
         check_output_path(out_file, "--out")
     problem = load(path)
@@ -247,6 +279,11 @@ def validate(
     as_json: JsonFlag = False,
 ) -> None:
     """Check a solution against an instance: exit 0 if valid, 1 if not."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import json_text
+    from schedkit.io.solution import load_solution
+    from schedkit.validation import validate as run_validate
+
     problem = load(path)
     report = run_validate(problem, load_solution(problem, solution))
     if as_json:
@@ -272,6 +309,15 @@ def info(
     param: Params = None,
 ) -> None:
     """Size, bounds and a summary of an instance (and of its compiled model with --model)."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import json_text
+    from schedkit.kinds import kind_of
+    from schedkit.solvers.budget import Budget
+    from schedkit.solvers.compiled import compile_model, model_options
+    from schedkit.solvers.compiled.export import model_formats
+    from schedkit.solvers.compiled.statistics import statistics
+    from schedkit.solvers.milp.catalogue import available_solvers
+
     problem = load(path)
     spec = kind_of(problem)
     data: dict[str, Any] = {"kind": spec.name, "name": problem.name, **problem.summary()}
@@ -298,6 +344,9 @@ def demo(
     time_limit: TimeLimit = 5.0,
 ) -> None:
     """Solve every instance file under FOLDER with `auto` and print a results table."""
+    from schedkit.io.loader import load
+    from schedkit.solvers.portfolio import solve as run_solve
+
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
     if not files:
         raise InputError("no instance files (*.yaml, *.json) found", file=str(folder))
@@ -358,6 +407,7 @@ def bench(
 
     from schedkit.batch.report import summarise
     from schedkit.batch.runner import BenchConfig, run_bench
+    from schedkit.io.output import json_text
 
     if executor not in ("local", "ray"):
         raise InputError(f"unknown executor {executor!r}", field="executor", hint="local or ray")
@@ -436,6 +486,7 @@ def report(
         to_markdown,
     )
     from schedkit.batch.store import Store
+    from schedkit.io.output import check_output_path, write_output
 
     for path, option in ((csv_file, "--csv"), (output, "--output")):
         if path is not None:
@@ -471,6 +522,8 @@ def convert(
     ] = None,
 ) -> None:
     """Write an instance (e.g. PSPLIB .sm, OR-Library wt#k) as schedkit YAML (or JSON)."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import check_output_path, json_text
     from schedkit.io.yaml_out import problem_to_data, to_yaml
 
     if output is not None:
@@ -491,6 +544,8 @@ def plot(
     output: Annotated[Path, typer.Option("-o", "--output", help="FILE.png, .svg or .html")],
 ) -> None:
     """Draw a solution: Gantt, pipeline timeline, resource profile or load heatmap."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import check_output_path
     from schedkit.plot import plot as draw
 
     check_output_path(output, "--output")
@@ -523,6 +578,12 @@ def export(
     param: Params = None,
 ) -> None:
     """Export a solution to another tool's format, or the compiled MILP / CP-SAT model."""
+    from schedkit.io.loader import load
+    from schedkit.io.output import check_output_path
+    from schedkit.kinds import kind_of, resolve
+    from schedkit.solvers.compiled import model_options
+    from schedkit.solvers.compiled.export import MODEL_FORMATS, export_model
+
     if output is not None:
         check_output_path(output, "--output")
     problem = load(path)
@@ -584,6 +645,9 @@ def replay(
     """Execute a pipeline schedule or expert placement for real with PyTorch."""
     from schedkit.errors import BackendUnavailable
     from schedkit.execute.common import check_device
+    from schedkit.io.loader import load
+    from schedkit.io.output import json_text
+    from schedkit.kinds import kind_of
 
     check_device(device)
     problem = load(path)
@@ -612,6 +676,8 @@ FLAGS = {"runtime": "--runtime", "processes": "--processes / --one-process"}
 
 def replay_options(spec: KindSpec, given: dict[str, Any]) -> dict[str, Any]:
     """The kind-specific options given on the command line, checked against the kind's replay."""
+    from schedkit.kinds import all_kinds
+
     if spec.replay is None:
         kinds = ", ".join(sorted(k for k, s in all_kinds().items() if s.replay))
         raise InputError(f"no replay for {spec.name} solutions (replay runs {kinds})", field="kind")
@@ -652,6 +718,7 @@ def profile(
     the timed iterations) and write the pipeline instance they define."""
     from schedkit.errors import BackendUnavailable
     from schedkit.execute.common import check_device
+    from schedkit.io.output import check_output_path, write_output
 
     check_device(device)
     if output is not None:
@@ -689,21 +756,6 @@ def profile(
     emit(text, output)
     console = out if output is not None else err
     console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
-
-
-def _register_generators() -> None:
-    for name, spec in sorted(all_kinds().items()):
-        if spec.generator is None:
-            continue
-        module, _, func = spec.generator.partition(":")
-        try:
-            command = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError):
-            continue
-        generate_app.command(name=name)(user_errors(command))
-
-
-_register_generators()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -53,3 +53,16 @@ def test_never_above_a_valid_schedule() -> None:
         found = [r.objective for _, r in feasible_references(pb).values()]
         if lb is not None and found:
             assert lb <= min(found) + 1e-9
+
+
+def test_spent_budget_bounds_fewer_devices() -> None:
+    """With the budget spent only device 0 is bounded: weaker, never wrong."""
+    from schedkit.solvers.budget import Budget
+
+    pb = make(4, 8, times={"F": [1.0, 1.0, 3.0, 1.0], "B": 1.0, "W": 1.0})
+    spent = Budget.start(0.0, clock=lambda: 0.0)
+    assert bounds.lower_bound(pb, spent) == pytest.approx(bounds.device_span_bound(pb, 0))
+    assert bounds.lower_bound(pb, spent) <= bounds.lower_bound(pb) + 1e-12
+    assert bounds.lower_bound(pb) == pytest.approx(
+        max(bounds.device_span_bound(pb, d) for d in range(4))
+    )

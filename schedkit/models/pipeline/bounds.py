@@ -145,17 +145,30 @@ def downstream_bound(problem: PipelineProblem, device: int) -> float:
     return best
 
 
-def span_bound(problem: PipelineProblem) -> float:
-    return max(device_span_bound(problem, d) for d in range(problem.devices))
+def _devices(problem: PipelineProblem, budget: Budget | None) -> list[int]:
+    """The devices to bound, in order, until the budget runs out (the max over any subset of
+    devices is still a lower bound; the first device is always included)."""
+    out: list[int] = []
+    for d in range(problem.devices):
+        if out and budget is not None and budget.expired():
+            break
+        out.append(d)
+    return out
 
 
-def makespan_bound(problem: PipelineProblem) -> float:
+def span_bound(problem: PipelineProblem, budget: Budget | None = None) -> float:
+    bound = 0.0
+    for d in _devices(problem, budget):
+        bound = max(bound, device_span_bound(problem, d))
+    return bound
+
+
+def makespan_bound(problem: PipelineProblem, budget: Budget | None = None) -> float:
     chain = sum(problem.t["F"]) + sum(grad(problem)[1:]) + problem.backward[0]
     chain += 2 * problem.comm * _crossings(problem, 0, problem.stages - 1)
-    per_device = max(
-        head(problem, d) + device_span_bound(problem, d) for d in range(problem.devices)
-    )
-    return max(chain, per_device)
+    for d in _devices(problem, budget):
+        chain = max(chain, head(problem, d) + device_span_bound(problem, d))
+    return chain
 
 
 def infeasible_reason(problem: PipelineProblem) -> str | None:
@@ -174,7 +187,10 @@ def infeasible_reason(problem: PipelineProblem) -> str | None:
 
 
 def lower_bound(problem: PipelineProblem, budget: Budget | None = None) -> float | None:
-    """The bound for the problem's objective (None when the instance is infeasible)."""
+    """The bound for the problem's objective (None when the instance is infeasible); devices
+    left unbounded when the budget runs out only make it weaker."""
     if infeasible_reason(problem) is not None:
         return None
-    return span_bound(problem) if problem.objective == "span" else makespan_bound(problem)
+    if problem.objective == "span":
+        return span_bound(problem, budget)
+    return makespan_bound(problem, budget)

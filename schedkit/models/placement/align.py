@@ -8,7 +8,6 @@ placement by linear assignment before its moves are counted: loads do not change
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from schedkit.models.placement.problem import PlacementProblem
 
@@ -37,6 +36,8 @@ def keep_slots(new_gpu: np.ndarray, old_gpu: np.ndarray) -> np.ndarray:
 def align(new: np.ndarray, old: np.ndarray, problem: PlacementProblem) -> np.ndarray:
     """Renumber GPUs (within nodes, and nodes unless traffic counts) and slots so that as
     many replicas as possible keep their slot of `old`; loads do not change."""
+    from scipy.optimize import linear_sum_assignment  # imported on use: scipy is slow to import
+
     gpn = problem.gpus_per_node
     new = new.copy()
     if problem.nodes > 1 and not problem.uses_traffic:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linprog
 
 from schedkit.models.placement.bounds import layer_bounds
 from schedkit.models.placement.layout import value
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 def free_tokens(w: np.ndarray, place: np.ndarray) -> list[list[float]]:
     """Tokens per slot minimising the largest GPU load when any split is allowed (LP)."""
+    from scipy.optimize import linprog  # imported on use: scipy is slow to import
+
     G, S = place.shape
     n = G * S
     c = np.zeros(n + 1)

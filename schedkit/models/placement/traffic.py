@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from schedkit.models.placement.layout import group_homes
 
@@ -31,6 +30,8 @@ def permute(
     place: np.ndarray, cost: np.ndarray, gpus_per_node: int, whole_nodes: bool
 ) -> np.ndarray:
     """The GPUs (or node blocks) of `place` reordered across nodes for the least traffic."""
+    from scipy.optimize import linear_sum_assignment  # imported on use: scipy is slow to import
+
     G, S = place.shape
     E = cost.shape[0]
     cnt = np.bincount(place.ravel(), minlength=E).astype(float)

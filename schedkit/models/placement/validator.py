@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from schedkit.models.base import Report, check_claimed_objective, is_finite_number
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
@@ -123,6 +122,8 @@ def _even_gpu_loads(
 
 def best_free_split(w: np.ndarray, gpus: tuple[tuple[int, ...], ...]) -> list[list[float]]:
     """Tokens per (gpu, slot) minimising the largest GPU load, by LP (split: free)."""
+    from scipy.optimize import linprog  # imported on use: scipy is slow to import
+
     pairs = [(g, s, e) for g, slots in enumerate(gpus) for s, e in enumerate(slots)]
     n = len(pairs)
     c = np.zeros(n + 1)

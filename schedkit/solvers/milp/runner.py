@@ -20,7 +20,14 @@ import pyomo.environ as pyo
 
 from schedkit.errors import BackendUnavailable
 from schedkit.solvers.budget import Budget
-from schedkit.solvers.milp.catalogue import SolverInfo, contrib_class, is_available, solver_info
+from schedkit.solvers.milp.catalogue import (
+    FAMILIES,
+    Family,
+    SolverInfo,
+    contrib_class,
+    is_available,
+    solver_info,
+)
 from schedkit.solvers.milp.settings import MilpSettings, milp_settings
 from schedkit.solvers.milp.termination import Outcome, classic_outcome, contrib_outcome
 from schedkit.solvers.result import SolveOptions, Status, Termination
@@ -119,7 +126,7 @@ def _run_classic(
     family, seconds = info.family, max(MIN_SECONDS, budget.remaining())
     values = {
         family.time: max(1, int(seconds)) if family.whole_seconds else seconds,
-        family.threads: options.threads,
+        family.threads: _threads(family, options.threads),
         family.gap: settings.gap,
         family.abs_gap: settings.abs_gap,
         family.seed: options.seed,
@@ -135,6 +142,15 @@ def _run_classic(
     with _licence_limits(info.name):
         results = opt.solve(model, options=solver_options, **kwargs)
     return classic_outcome(model, results)
+
+
+def _threads(family: Family, wanted: int) -> int:
+    """HiGHS keeps one thread pool per process, so every HiGHS run keeps the first count."""
+    if family is FAMILIES["highs"]:
+        from schedkit.solvers.milp.highs import pinned_threads
+
+        return pinned_threads(wanted)
+    return wanted
 
 
 def _budgeted(cls: type, budget: Budget) -> type:

@@ -27,16 +27,22 @@ from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 SMALL_OPS = 3000
 """Above this many ops one ASAP replay costs ~10 ms+: no local search, no self-check."""
+REFS_CAP_S = 2.0
+"""Default cap on the seconds spent building references (the greedy variants stop there)."""
+POST_S_PER_OP = 3e-5
+"""Seconds per op kept back for building the solution and the portfolio's validation (about
+3 s at 98,304 ops on a loaded 2-core machine)."""
 SHIFT_S_PER_OP = 5e-5
 """Rough cost of the right shift per op (pure Python, loaded machine): skipped when the
 budget cannot pay for it (the ASAP times are kept)."""
 
 
-def _share(options: SolveOptions, param: str, default: float) -> float:
-    """Seconds for one step: the user's `param`, else `default` of what remains."""
+def _share(options: SolveOptions, param: str, default: float, cap: float = math.inf) -> float:
+    """Seconds for one step: the user's `param`, else `default` of what remains (at most
+    `cap`)."""
     value = options.params.get(param)
     if value is None:
-        return default * options.budget.remaining()
+        return min(cap, default * options.budget.remaining())
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise InputError(f"expected seconds >= 0, got {value!r}", field=f"param {param}")
     return float(value)
@@ -58,14 +64,15 @@ def solve(
         return BackendOutput(None, Status.INFEASIBLE, reason=reason)
     budget = options.budget
     lb = bounds.lower_bound(problem, budget)
-    refs_budget = budget.sub(_share(options, "greedy_time", 0.5))
+    ops = 3 * problem.stages * problem.microbatches
+    budget = budget.reserve(POST_S_PER_OP * ops)  # for building and validating the answer
+    refs_budget = budget.sub(_share(options, "greedy_time", 0.5, cap=REFS_CAP_S))
     with_torch = use_torch(_flag(options, "torch_schedules"))
     cands = candidates(problem, hint, refs_budget, with_torch)
     value, name = _best(problem, cands, budget)
     if name is None:
         return BackendOutput(None, Status.UNKNOWN, lb, reason="no reference fits the memory")
     orders = cands[name]
-    ops = 3 * problem.stages * problem.microbatches
     if ops <= SMALL_OPS and (lb is None or value > lb + 1e-6):
         step = budget.sub(_share(options, "improve_time", 0.6))
         if problem.fused_time_given:
