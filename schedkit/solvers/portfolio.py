@@ -46,6 +46,8 @@ class Attempt:
     reason: str = ""
     skipped: type[BackendSkipped] | None = None
     """The kind of `BackendSkipped` raised when the backend could not run."""
+    validate_s: float = 0.0
+    """Seconds the validator took on this backend's answer."""
 
     @property
     def valid(self) -> bool:
@@ -102,11 +104,14 @@ def _run(
         elapsed = opts.budget.now() - start
         return Attempt(name, None, None, elapsed, Termination.ERROR, f"crashed: {detail}")
     report = None
+    checked = opts.budget.now()
     if output.solution is not None:
         report = spec.validate(problem, output.solution.model_copy(update={"objective": None}))
-    elapsed = opts.budget.now() - start
+    end = opts.budget.now()
     termination = output.termination or Termination.COMPLETED
-    return Attempt(name, output, report, elapsed, termination, output.reason)
+    attempt = Attempt(name, output, report, end - start, termination, output.reason)
+    attempt.validate_s = end - checked
+    return attempt
 
 
 def _combine_bounds(spec: KindSpec, bounds: list[float | None], best: float) -> float | None:
@@ -198,6 +203,10 @@ class _Run:
             self.best = attempt
         return attempt
 
+    def validate_s(self) -> float:
+        """The longest the validator has taken so far (large instances: seconds)."""
+        return max((a.validate_s for a in self.attempts), default=0.0)
+
     def done(self) -> bool:
         """A proof of infeasibility, an interruption, or an answer at the combinatorial bound."""
         last = self.attempts[-1]
@@ -215,7 +224,8 @@ class _Run:
         for name in self.spec.exact:
             if self.done() or budget.remaining() <= 0.05:
                 return
-            attempt = self.attempt(name, budget)
+            # keep the time the validator took on the heuristic's answer for this one's
+            attempt = self.attempt(name, budget.reserve(self.validate_s()))
             if attempt.termination not in (Termination.UNAVAILABLE, Termination.ERROR):
                 return  # it ran to its end: the next would only repeat it
             if attempt.skipped is not UnsupportedProblem:  # declining a variant is routine

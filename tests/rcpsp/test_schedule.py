@@ -50,3 +50,13 @@ def test_exact_start_reports_static_infeasibility(instances_dir: Path) -> None:
     assert isinstance(problem, RcpspProblem)
     start = exact_start(problem, None)
     assert start.proven and "capacity" in start.infeasible and start.solution() is None
+
+
+def test_ga_stops_once_it_stalls(data_dir: Path) -> None:
+    from schedkit.solvers.heuristics.rcpsp.ga import run_ga
+
+    problem = schedkit.load(data_dir / "psplib" / "j30" / "j301_1.sm")
+    assert isinstance(problem, RcpspProblem)
+    res = run_ga(problem, schedules=10**9, target=0, stall=3)  # no other stop applies
+    assert res.generations >= 3 and res.schedules < 10**9
+    assert validate(problem, RcpspSolution(start=tuple(res.start))).feasible

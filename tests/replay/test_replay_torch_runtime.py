@@ -41,10 +41,11 @@ def test_v_placement_two_stages_per_rank() -> None:
 
 
 def test_looped_placement_interleaved() -> None:
-    """Looped chunks (rank 0: stages 0, 2): a zero-bubble greedy schedule and interleaved
-    1F1B as the baseline."""
+    """Looped chunks (rank 0: stages 0, 2): a zero-bubble list-greedy schedule and
+    interleaved 1F1B as the baseline."""
     pb = problem(2, 4, chunks=2)
-    res = replay_pipeline(pb, ref(pb, "zb-greedy"), device="cpu", iters=1, runtime="torch", **TINY)
+    sol = ref(pb, "list-greedy")
+    res = replay_pipeline(pb, sol, device="cpu", iters=1, runtime="torch", **TINY)
     assert isinstance(res, TorchRuntimeResult)
     assert res.baseline == "interleaved-1f1b" and res.grads_ok
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import schedkit
+from schedkit.errors import InputError
 from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem
 from schedkit.models.tardiness import bounds as b
@@ -111,3 +113,19 @@ def test_large_values_are_exact() -> None:
     assert b.sorted_bound(problem) == big + 2 * big  # least weight x (big + 2 big)
     assert not b.assignment_fits(problem, None)  # costs beyond 2^40: not solved in floats
     assert b.compute_bound(problem, Budget.start(1.0)) <= best
+
+
+def test_values_beyond_the_exact_range_are_refused_at_load(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "kind: tardiness\ncolumns: {processing_time: [1000000000000000000, 1], due_date: [0, 0]}\n"
+    )
+    with pytest.raises(InputError, match=r"processing_time.*9007199254740992"):
+        schedkit.load(one)
+    total = tmp_path / "total.yaml"  # each value fits, sum(w) x horizon = 2^61 does not
+    total.write_text(
+        f"kind: tardiness\ncolumns: {{processing_time: [{2**40}, {2**40}], due_date: [0, 0], "
+        f"weight: [{2**20}, 1]}}\n"
+    )
+    with pytest.raises(InputError, match=r"exceeds 2\^53"):
+        schedkit.load(total)

@@ -11,8 +11,8 @@ import pytest
 
 from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem, TardinessSolution, validate
-from schedkit.solvers.heuristics import tardiness as h
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics import tardiness as h
 from schedkit.solvers.heuristics.tardiness import focused, neighbourhood, search
 from schedkit.solvers.result import SolveOptions, Status, Termination
 

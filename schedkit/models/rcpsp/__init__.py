@@ -40,6 +40,7 @@ SPEC = KindSpec(
         "pop_size": "heuristic: GA population size",
         "mutation": "heuristic: GA mutation rate",
         "justify": "heuristic: forward-backward improvement on or off",
+        "stall": "heuristic: generations without improvement before the GA stops (0: never)",
         "improve_share": "cpsat: share of CP-SAT's time for the LNS improvement phase (0-1)",
     },
     plot="schedkit.plot.rcpsp:draw",

@@ -2,7 +2,8 @@
 forward-backward improvement (see `ga`).
 
 `options.params`: `schedules` (budget of generated schedules, default unlimited: the time limit
-stops the search), `pop_size`, `mutation`, `justify` (bool). When the time scale is too large
+stops the search), `pop_size`, `mutation`, `justify` (bool), `stall` (generations without a
+better schedule before the GA stops, default `STALL`; 0: never). When the time scale is too large
 for the array scheme (`sgs.table_cells` above `sgs.MAX_CELLS`), the priority rules run on
 capacity profiles instead, one serial pass each.
 """
@@ -19,6 +20,10 @@ from schedkit.solvers.heuristics.rcpsp.ga import GaResult, run_ga
 from schedkit.solvers.heuristics.rcpsp.rules import priorities
 from schedkit.solvers.heuristics.rcpsp.sgs import MAX_CELLS, table_cells
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+
+STALL = 30
+"""Generations without a better schedule after which the GA stops (it has converged: in `auto`
+the exact backend gets the rest of the time)."""
 
 
 def solve(
@@ -45,6 +50,7 @@ def solve(
             pop_size=params.get("pop_size"),
             mutation=float(params.get("mutation", 0.05)),
             justify=bool(params.get("justify", True)),
+            stall=int(params.get("stall", STALL)),
         )
     stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}
     ended = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED

@@ -134,8 +134,10 @@ def run_ga(
     pop_size: int | None = None,
     mutation: float = 0.05,
     justify: bool = True,
+    stall: int = 0,
 ) -> GaResult:
-    """Run the GA until `schedules` schedules, the `budget` (default: none), or `target`.
+    """Run the GA until `schedules` schedules, the `budget` (default: none), `target`, or
+    `stall` generations in a row without a better schedule (0: no such stop).
 
     `hints` are start-time vectors (e.g. a solution to improve); `target` is a lower bound.
     """
@@ -145,9 +147,12 @@ def run_ga(
     size = pop_size or (40 if schedules <= 10_000 else 100)
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]
     pop = _initial(problem, ev, size, rng, hint_lists)
-    generations = 0
+    generations = last_gain = 0
+    best = ev.best_key
     n = sgs.n
     while not ev.done() and len(pop) > 1:
+        if stall and generations - last_gain >= stall:
+            break
         generations += 1
         rng.shuffle(pop)
         children = []
@@ -168,5 +173,7 @@ def run_ga(
                 seen.add(tup)
                 merged.append((key, order))
         pop = merged[:size]
+        if ev.best_key < best:
+            best, last_gain = ev.best_key, generations
     lateness, makespan = ev.best_key
     return GaResult(ev.best_start, makespan, lateness, ev.count, generations)

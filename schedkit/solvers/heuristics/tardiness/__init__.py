@@ -6,16 +6,15 @@
   dates, and the best set of independent moves (Congram, Potts & van de Velde 2002).
 - `focused`: the descent after a kick, focused on the kicked jobs (n >= 200).
 - `release`: the batched descent used with release dates.
-- `search`: the iterated search (kicks and descents), by segments for large n.
+- `search`: the iterated search (kicks and descents).
 - `backend`: `solve`, the `heuristic` backend.
 
 `options.params` (all optional): `max_iters` (most kicks), `stall_iters` (stop after this many
-kicks without improvement; default 400 + 4n, or 25n kicks by segment), `kick` (random swaps per
-kick, 4), `kick_span` (largest distance of a kick swap; 0 = n, the segment, or
-`release_window`), `window` (largest distance of a dynasearch swap; 0 = all),
-`release_window` (move distance with release dates; 0 = every move up to about 80 jobs,
-at least 8 beyond), `segment` (positions per segment kick;
-0 = the whole sequence up to 150 jobs, else 40), `atc_k` (look-ahead values tried for ATC).
+kicks without improvement; default 400 + 4n), `kick` (random swaps per kick, 4), `kick_span`
+(largest distance of a kick swap; 0 = n, the band width beyond 2000 jobs, or the release
+window), `window` (largest distance of a dynasearch move; 0 = all up to 2000 jobs, else 40),
+`release_window` (move distance with release dates; 0 = every move up to about 80 jobs, at
+least 8 beyond), `atc_k` (look-ahead values tried for ATC).
 """
 
 from schedkit.solvers.heuristics.tardiness.backend import solve

@@ -27,10 +27,6 @@ class Arrays:
     def has_releases(self) -> bool:
         return bool(np.any(self.r > 0))
 
-    def segment(self, jobs: np.ndarray, offset: int) -> Arrays:
-        """The jobs `jobs` started at time `offset`, renumbered 0..len-1 (no release dates)."""
-        return Arrays(self.p[jobs], self.d[jobs] - offset, self.w[jobs], np.zeros(len(jobs), int))
-
 
 def completion_times(a: Arrays, seqs: np.ndarray) -> np.ndarray:
     """Completion times of sequences (last axis = positions), jobs started as early as possible.

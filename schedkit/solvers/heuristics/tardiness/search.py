@@ -35,13 +35,13 @@ FULL_MAX = 2000
 """Largest n searched with the full neighbourhood (each step builds (n, n) matrices: about
 0.1-0.2 s and 8 MB each at n = 1000); larger instances descend by band."""
 BAND_WIDTH = 40
+"""Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
 FOCUS_FROM = 200
 """From this many jobs (up to `FULL_MAX`), a descent after a kick starts focused on the kicked
 positions (`focused.py`) and ends with full-neighbourhood steps."""
 RELEASE_CELLS = 2_000_000
 """Sequence cells simulated per descent step with release dates (moves x n)."""
 RELEASE_MIN_WIDTH = 8
-"""Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
 
 Descent = Callable[[np.ndarray, Budget, np.ndarray | None], np.ndarray]
 """(sequence, budget, positions a kick touched or None) -> a local optimum."""
