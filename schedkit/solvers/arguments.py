@@ -79,3 +79,24 @@ def check_params(spec: KindSpec, params: Any) -> dict[str, Any]:
 
         check_milp_params(params["milp"])
     return dict(params)
+
+
+def number_param(
+    params: Mapping[str, Any],
+    name: str,
+    default: float,
+    *,
+    integer: bool = False,
+    low: float = 0.0,
+    high: float = math.inf,
+) -> Any:
+    """`params[name]` as a number in [low, high] (an int if `integer`), or `default` when
+    absent; an InputError naming the parameter otherwise (backends raise it: exit 2)."""
+    value = params.get(name, default)
+    wanted = int if integer else Real
+    if isinstance(value, bool) or not isinstance(value, wanted):
+        kind = "an integer" if integer else "a number"
+        raise InputError(f"must be {kind}, got {value!r}", field=f"param {name}")
+    if not (low <= value <= high) or (isinstance(value, float) and not math.isfinite(value)):
+        raise InputError(f"must lie in [{low:g}, {high:g}], got {value!r}", field=f"param {name}")
+    return value

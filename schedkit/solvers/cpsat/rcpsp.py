@@ -21,6 +21,7 @@ from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution, Resource
 from schedkit.models.rcpsp.schedule import makespan
 from schedkit.models.rcpsp.start import ExactStart, exact_start
+from schedkit.solvers.arguments import number_param
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 if TYPE_CHECKING:  # OR-Tools is imported only when a model is built (a spent budget needs none)
@@ -107,7 +108,7 @@ def solve(
     from schedkit.solvers.cpsat.runner import run_cpsat
 
     default_share = IMPROVE_SHARE if options.threads == 1 else 0.0
-    share = min(1.0, max(0.0, float(options.params.get("improve_share", default_share))))
+    share = float(number_param(options.params, "improve_share", default_share, high=1.0))
     run = run_cpsat(model, options, budget=budget.split(1.0 - share) if share else budget)
     best, bound = _improved(problem, run, starts, incumbent, lb)
     if share and run.status is Status.UNKNOWN and budget.remaining() >= 0.2:

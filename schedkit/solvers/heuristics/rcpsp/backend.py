@@ -15,6 +15,7 @@ from typing import Any
 from schedkit.models.rcpsp.bounds import infeasibility_reason, lower_bound
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
 from schedkit.models.rcpsp.schedule import lateness, makespan, priority_order, serial_schedule
+from schedkit.solvers.arguments import number_param
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.rcpsp.ga import GaResult, run_ga
 from schedkit.solvers.heuristics.rcpsp.rules import priorities
@@ -42,15 +43,15 @@ def solve(
     else:
         res = run_ga(
             problem,
-            schedules=int(params.get("schedules", 10**12)),
+            schedules=number_param(params, "schedules", 10**12, integer=True, low=1),
             budget=budget,
             seed=options.seed,
             target=lb,
             hints=hints,
             pop_size=params.get("pop_size"),
-            mutation=float(params.get("mutation", 0.05)),
+            mutation=float(number_param(params, "mutation", 0.05, high=1.0)),
             justify=bool(params.get("justify", True)),
-            stall=int(params.get("stall", STALL)),
+            stall=number_param(params, "stall", STALL, integer=True, low=1),
         )
     stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}
     ended = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
