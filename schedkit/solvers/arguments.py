@@ -97,6 +97,7 @@ def number_param(
     if isinstance(value, bool) or not isinstance(value, wanted):
         kind = "an integer" if integer else "a number"
         raise InputError(f"must be {kind}, got {value!r}", field=f"param {name}")
-    if not (low <= value <= high) or (isinstance(value, float) and not math.isfinite(value)):
+    number = float(value)
+    if not (low <= number <= high) or not math.isfinite(number):
         raise InputError(f"must lie in [{low:g}, {high:g}], got {value!r}", field=f"param {name}")
     return value

@@ -218,9 +218,17 @@ class _Run:
         return self.best is not None and lb is not None and self.best.objective <= lb + EPS
 
     def auto(self) -> None:
-        """The heuristic for its share, then exact backends until one runs to its end."""
+        """The heuristic for its share, then exact backends until one runs to its end; the
+        heuristic again (as a fallback) if still nothing valid came back."""
+        self._auto_plan()
+        if self.best is None and not self.done():
+            self.attempt(self.spec.heuristic, self.opts.budget.extended(FALLBACK_FLOOR))
+
+    def _auto_plan(self) -> None:
         budget = self.opts.budget
-        self.attempt(self.spec.heuristic, budget.split(self.spec.auto_heuristic_share))
+        first = self.attempt(self.spec.heuristic, budget.split(self.spec.auto_heuristic_share))
+        if self.best is None and first.termination is Termination.TIME_LIMIT:
+            self.attempt(self.spec.heuristic, budget.split(0.5))  # its share was too short
         for name in self.spec.exact:
             if self.done() or budget.remaining() <= 0.05:
                 return
@@ -252,7 +260,7 @@ class _Run:
             lb = best_obj
         stats: dict[str, Any] = {
             "combinatorial_bound": self.comb_lb,
-            "attempts": {a.backend: a.stats() for a in self.attempts},
+            "attempts": _by_name(self.attempts),
         }
         solution = best.output.solution if best and best.output else None
         return Result(
@@ -276,3 +284,15 @@ class _Run:
         if status is Status.UNKNOWN:
             return "; ".join(f"{a.backend}: {a.reason or a.termination}" for a in self.attempts)
         return ""
+
+
+def _by_name(attempts: list[Attempt]) -> dict[str, dict[str, Any]]:
+    """Each attempt's stats under its backend's name ("heuristic#2" for a second run)."""
+    out: dict[str, dict[str, Any]] = {}
+    for a in attempts:
+        key, k = a.backend, 1
+        while key in out:
+            k += 1
+            key = f"{a.backend}#{k}"
+        out[key] = a.stats()
+    return out

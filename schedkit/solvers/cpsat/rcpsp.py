@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution, Resource
 from schedkit.models.rcpsp.schedule import makespan
-from schedkit.models.rcpsp.start import ExactStart, exact_start
+from schedkit.models.rcpsp.start import exact_start
 from schedkit.solvers.arguments import number_param
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+from schedkit.solvers.exact.rcpsp_start import settled
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 if TYPE_CHECKING:  # OR-Tools is imported only when a model is built (a spent budget needs none)
     from ortools.sat.python import cp_model
@@ -100,11 +101,11 @@ def solve(
     budget = options.budget
     start = exact_start(problem, hint, budget)
     if start.proven or budget.expired():
-        return _settled(start)
+        return settled(start)
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     model, starts, cmax = build_model(problem, horizon, min(lb, horizon), incumbent)
     if budget.expired():
-        return _settled(start)
+        return settled(start)
     from schedkit.solvers.cpsat.runner import run_cpsat
 
     default_share = IMPROVE_SHARE if options.threads == 1 else 0.0
@@ -149,21 +150,6 @@ def _restart_from(
         model.add_hint(var, value)
     model.add_hint(cmax, ms)
     model.add(cmax >= bound)
-
-
-def _settled(start: ExactStart) -> BackendOutput:
-    """The answer without search: a static proof, the incumbent at the bound, or no time."""
-    if start.infeasible:
-        return BackendOutput(None, Status.INFEASIBLE, None, reason=start.infeasible)
-    solution = start.solution()
-    if start.proven:
-        return BackendOutput(
-            solution, Status.OPTIMAL, float(start.lb), {"proof": "incumbent = bound"}
-        )
-    status = Status.FEASIBLE if solution is not None else Status.UNKNOWN
-    return BackendOutput(
-        solution, status, float(start.lb), termination=Termination.TIME_LIMIT, reason="no time left"
-    )
 
 
 def _output(

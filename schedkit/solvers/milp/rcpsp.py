@@ -17,8 +17,9 @@ from typing import Any
 from schedkit.errors import ModelTooLarge
 from schedkit.models.rcpsp.bounds import earliest_starts, latest_starts
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
-from schedkit.models.rcpsp.start import ExactStart, exact_start
+from schedkit.models.rcpsp.start import exact_start
 from schedkit.solvers.budget import Budget, BudgetExpired
+from schedkit.solvers.exact.rcpsp_start import settled
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
 MAX_BINARIES = 60_000
@@ -100,13 +101,13 @@ def solve(
     budget = options.budget
     start = exact_start(problem, hint, budget)
     if start.proven or budget.expired():
-        return _settled(start)
+        return settled(start)
     lb, incumbent, horizon = start.lb, start.incumbent, start.horizon
     check_size(problem, horizon)
     try:
         model, x, win = build_model(problem, horizon, budget)
     except BudgetExpired:
-        return _settled(start)
+        return settled(start)
     warm: list[tuple[Any, float]] = []
     if incumbent is not None:
         warm = [(x[j, t], 1.0) for j, t in enumerate(incumbent) if (j, t) in x]
@@ -141,21 +142,6 @@ def solve(
         float(ms) if proven else lower,
         stats,
         None if proven else ended,
-    )
-
-
-def _settled(start: ExactStart) -> BackendOutput:
-    """The answer without search: a static proof, the incumbent at the bound, or no time."""
-    if start.infeasible:
-        return BackendOutput(None, Status.INFEASIBLE, None, reason=start.infeasible)
-    solution = start.solution()
-    if start.proven:
-        return BackendOutput(
-            solution, Status.OPTIMAL, float(start.lb), {"proof": "incumbent = bound"}
-        )
-    status = Status.FEASIBLE if solution is not None else Status.UNKNOWN
-    return BackendOutput(
-        solution, status, float(start.lb), termination=Termination.TIME_LIMIT, reason="no time left"
     )
 
 
