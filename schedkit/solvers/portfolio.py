@@ -208,14 +208,18 @@ class _Run:
         return max((a.validate_s for a in self.attempts), default=0.0)
 
     def done(self) -> bool:
-        """A proof of infeasibility, an interruption, or an answer at the combinatorial bound."""
+        """A proof of infeasibility, an interruption, or an answer proven optimal (by any
+        backend's status, or at the best bound any part found)."""
         last = self.attempts[-1]
         if last.termination is Termination.INTERRUPTED:
             return True
         if last.proved_infeasible and self.best is None:
             return True
-        lb = self.comb_lb
-        return self.best is not None and lb is not None and self.best.objective <= lb + EPS
+        if self.best is None:
+            return False
+        bounds = [a.output.lower_bound for a in self.attempts if a.output]
+        lb = _combine_bounds(self.spec, [self.comb_lb, *bounds], math.inf)
+        return _status(self.attempts, self.best, lb) is Status.OPTIMAL
 
     def auto(self) -> None:
         """The heuristic for its share, then exact backends until one runs to its end; the
