@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import sys
 import warnings
@@ -723,14 +724,18 @@ def profile(
     check_device(device)
     if output is not None:
         check_output_path(output, "--output")
+    if objective not in ("span", "makespan"):
+        raise InputError(
+            f"unknown objective {objective!r}", field="objective", hint="span or makespan"
+        )
+    if memory_limit is not None and not (0 < memory_limit < math.inf):
+        raise InputError(
+            f"must be a finite number > 0, got {memory_limit!r}", field="--memory-limit"
+        )
     try:
         from schedkit.execute import write_pipeline_yaml
         from schedkit.execute.profile import profile_report
 
-        if objective not in ("span", "makespan"):
-            raise InputError(
-                f"unknown objective {objective!r}", field="objective", hint="span or makespan"
-            )
         report = profile_report(
             devices,
             microbatches,

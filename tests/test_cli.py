@@ -119,3 +119,10 @@ def test_export_unknown_format_is_bad_input(tmp_path: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert (result.exit_code, result.output) == (0, f"schedkit {schedkit.__version__}\n")
+
+
+def test_profile_refuses_a_non_finite_memory_limit_before_profiling() -> None:
+    for value in ("inf", "nan", "0"):
+        result = runner.invoke(app, ["profile", "--memory-limit", value])
+        assert result.exit_code == 2
+        assert result.output.startswith("error: --memory-limit: must be a finite number > 0")
