@@ -123,6 +123,10 @@ def _spec_of(module: str) -> KindSpec:
 def use_kinds(modules: list[str]) -> None:
     """Register the kinds that `modules` define (each a module with a `SPEC`)."""
     _load_all()
+    _add_plugins(modules)
+
+
+def _add_plugins(modules: list[str]) -> None:
     for module in modules:
         spec = _spec_of(module)
         _SPECS[spec.name] = spec
@@ -143,11 +147,7 @@ def _load_all() -> None:
         spec = getattr(importlib.import_module(module), "SPEC", None)
         if isinstance(spec, KindSpec):
             _SPECS[spec.name] = spec
-    for module in filter(None, os.environ.get(PLUGINS_ENV, "").split(",")):
-        spec = _spec_of(module.strip())
-        _SPECS[spec.name] = spec
-        if module.strip() not in _PLUGINS:
-            _PLUGINS.append(module.strip())
+    _add_plugins([m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()])
 
 
 def all_kinds() -> dict[str, KindSpec]:

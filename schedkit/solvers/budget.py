@@ -36,6 +36,10 @@ class Budget:
     def now(self) -> float:
         return self.clock()
 
+    def elapsed(self) -> float:
+        """Seconds since this budget started (exact for one made by `start`)."""
+        return self.clock() - (self.deadline - self.limit)
+
     def remaining(self) -> float:
         """Seconds left before the deadline (never negative)."""
         return max(0.0, self.deadline - self.clock())

@@ -109,9 +109,9 @@ def _run(
         report = spec.validate(problem, output.solution.model_copy(update={"objective": None}))
     end = opts.budget.now()
     termination = output.termination or Termination.COMPLETED
-    attempt = Attempt(name, output, report, end - start, termination, output.reason)
-    attempt.validate_s = end - checked
-    return attempt
+    return Attempt(
+        name, output, report, end - start, termination, output.reason, validate_s=end - checked
+    )
 
 
 def _combine_bounds(spec: KindSpec, bounds: list[float | None], best: float) -> float | None:
@@ -188,7 +188,6 @@ class _Run:
         self, spec: KindSpec, problem: Problem, opts: SolveOptions, comb_lb: float | None
     ) -> None:
         self.spec, self.problem, self.opts, self.comb_lb = spec, problem, opts, comb_lb
-        self.started = opts.budget.deadline - opts.budget.limit
         self.attempts: list[Attempt] = []
         self.best: Attempt | None = None
 
@@ -217,9 +216,12 @@ class _Run:
             return True
         if self.best is None:
             return False
+        return _status(self.attempts, self.best, self.bound(math.inf)) is Status.OPTIMAL
+
+    def bound(self, best: float) -> float | None:
+        """The best bound of the combinatorial one and every backend's, at most `best`."""
         bounds = [a.output.lower_bound for a in self.attempts if a.output]
-        lb = _combine_bounds(self.spec, [self.comb_lb, *bounds], math.inf)
-        return _status(self.attempts, self.best, lb) is Status.OPTIMAL
+        return _combine_bounds(self.spec, [self.comb_lb, *bounds], best)
 
     def auto(self) -> None:
         """The heuristic for its share, then exact backends until one runs to its end; the
@@ -257,8 +259,7 @@ class _Run:
     def result(self) -> Result:
         spec, best = self.spec, self.best
         best_obj = best.objective if best else math.inf
-        backend_bounds = [a.output.lower_bound for a in self.attempts if a.output]
-        lb = _combine_bounds(spec, [self.comb_lb, *backend_bounds], best_obj)
+        lb = self.bound(best_obj)
         status = _status(self.attempts, best, lb)
         if status is Status.OPTIMAL:
             lb = best_obj
@@ -274,7 +275,7 @@ class _Run:
             objective=best_obj if best else None,
             lower_bound=lb,
             backend=best.backend if best else self.attempts[-1].backend,
-            runtime_s=self.opts.budget.now() - self.started,
+            runtime_s=self.opts.budget.elapsed(),
             solution=solution.model_copy(update={"objective": best_obj}) if solution else None,
             valid=best is not None,
             stats=stats,

@@ -65,6 +65,11 @@ class SolveOptions:
         return replace(self, budget=budget, **changes)
 
 
+def stopped(budget: Budget) -> Termination:
+    """Why a backend without a proof stopped: the budget ran out, or it finished on its own."""
+    return Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
+
+
 _TERMINATION_OF = {
     "optimal": Termination.OPTIMAL,
     "infeasible": Termination.INFEASIBLE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem, TardinessSolution
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
@@ -9,5 +10,4 @@ from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 def edd_only(
     problem: TardinessProblem, options: SolveOptions, hint: TardinessSolution | None
 ) -> BackendOutput:
-    order = sorted(range(problem.n), key=lambda j: problem.jobs[j].due_date)
-    return BackendOutput(TardinessSolution(sequence=tuple(order)), Status.FEASIBLE)
+    return BackendOutput(TardinessSolution(sequence=tuple(edd_order(problem))), Status.FEASIBLE)

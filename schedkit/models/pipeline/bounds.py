@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from schedkit.models.memo import per_problem
 from schedkit.models.pipeline.problem import PipelineProblem
 
 if TYPE_CHECKING:
@@ -186,22 +187,13 @@ def infeasible_reason(problem: PipelineProblem) -> str | None:
     return None
 
 
-_LAST: list[tuple[PipelineProblem, float | None]] = []
-"""The last problem bounded in full and its bound: `solve()` and then its backends ask for the
-same problem's bound, which costs ~0.5 s at p = 64, m = 512."""
-
-
+@per_problem
 def lower_bound(problem: PipelineProblem, budget: Budget | None = None) -> float | None:
     """The bound for the problem's objective (None when the instance is infeasible); devices
-    left unbounded when the budget runs out only make it weaker."""
-    if _LAST and _LAST[0][0] is problem:
-        return _LAST[0][1]
+    left unbounded when the budget runs out only make it weaker. Kept per problem object
+    (~0.5 s at p = 64, m = 512)."""
     if infeasible_reason(problem) is not None:
-        value = None
-    elif problem.objective == "span":
-        value = span_bound(problem, budget)
-    else:
-        value = makespan_bound(problem, budget)
-    if budget is None or not budget.expired():  # complete: worth keeping
-        _LAST[:] = [(problem, value)]
-    return value
+        return None
+    if problem.objective == "span":
+        return span_bound(problem, budget)
+    return makespan_bound(problem, budget)

@@ -18,11 +18,11 @@ bound the portfolio computed instead of spending their own time on it again.
 from __future__ import annotations
 
 import heapq
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from schedkit.models.memo import per_problem
 from schedkit.models.tardiness.lagrangian import lagrangian_bound
 from schedkit.models.tardiness.problem import TardinessProblem
 
@@ -37,8 +37,6 @@ ASSIGNMENT_MAX_COST = 2**40
 """Largest cost w_j x horizon for which the float64 assignment is exact (n x 2^40 < 2^53)."""
 LAGRANGIAN_SHARE = 0.25
 """Share of the remaining budget the Lagrangian bound takes."""
-
-_cache: dict[int, float] = {}
 
 
 def srpt_completion_times(p: np.ndarray, r: np.ndarray) -> list[int]:
@@ -112,12 +110,10 @@ def compute_bound(problem: TardinessProblem, budget: Budget | None = None) -> fl
     return float(bound)
 
 
+@per_problem
 def lower_bound(problem: TardinessProblem, budget: Budget | None = None) -> float:
-    """The best bound known for `problem`, computed once per problem object within `budget`."""
-    if budget is None:
-        return compute_bound(problem)
-    key = id(problem)
-    if key not in _cache:
-        _cache[key] = compute_bound(problem, budget)
-        weakref.finalize(problem, _cache.pop, key, None)
-    return _cache[key]
+    """The best bound known for `problem` within `budget` (kept per problem object)."""
+    return compute_bound(problem, budget)
+
+
+_cache = lower_bound.cache

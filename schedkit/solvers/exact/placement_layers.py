@@ -32,7 +32,7 @@ from schedkit.models.placement.layout import (
 )
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
 from schedkit.solvers.budget import Budget
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 
 @dataclass
@@ -212,16 +212,12 @@ def layers_output(
     solved = len(bounds) == problem.num_layers
     bound = float(np.maximum(comb, bounds).sum()) if solved else float(comb.sum())
     optimal = meets or (proven and solved and problem.split == "even" and not problem.uses_traffic)
-    if optimal:
-        termination = Termination.OPTIMAL
-    else:
-        termination = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
     return BackendOutput(
         sol,
         Status.OPTIMAL if optimal else Status.FEASIBLE,
         bound,
         {"method": name, "layers_proven": bool(proven and solved)},
-        termination=termination,
+        termination=None if optimal else stopped(budget),
     )
 
 

@@ -29,7 +29,7 @@ from schedkit.solvers.exact.placement_layers import (
     solve_by_layers,
 )
 from schedkit.solvers.milp.highs import MilpRun, solve_model
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 JOINT_LIMIT = 20000
 """Largest number of pairwise traffic variables for the joint co-activation model."""
@@ -239,7 +239,7 @@ def solve_joint(
         Status.FEASIBLE,
         float(bounds.sum()),
         {"method": "milp-joint", "restricted_bound": None if res is None else res.bound},
-        termination=Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED,
+        termination=stopped(budget),
         reason=f"joint model with one home node per expert: {within} within that restriction",
     )
 
@@ -282,18 +282,22 @@ def _traffic(m: Any, problem: PlacementProblem) -> Any:
     return sum(w * float(problem.coactivation[i][a, b]) * m.y[i, a, b] for i, a, b in keys)
 
 
+def _joint(problem: PlacementProblem) -> bool:
+    """Small co-activation instances without node-local groups are solved as one model."""
+    if not problem.uses_traffic or problem.coactivation is None:
+        return False
+    if problem.groups_strict or problem.groups_primary:
+        return False
+    pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
+    return pairs * problem.nodes <= JOINT_LIMIT
+
+
 def solve(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
     """HiGHS, jointly for small co-activation instances, else layer by layer."""
-    if (
-        problem.uses_traffic
-        and problem.coactivation is not None
-        and not (problem.groups_strict or problem.groups_primary)
-    ):
-        pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
-        if pairs * problem.nodes <= JOINT_LIMIT:
-            return solve_joint(problem, options, hint)
+    if _joint(problem):
+        return solve_joint(problem, options, hint)
     free = problem.split == "free"
     return solve_by_layers(problem, options, hint, layer_solver(free), "milp")
 
@@ -304,14 +308,8 @@ def compile_model(problem: PlacementProblem, options: SolveOptions) -> Any:
     minimising their sum (the layers are independent given the start's neighbours, so its
     optimum is the sum of the layer optima that `solve` finds one by one)."""
     ctx = incumbent(problem, None)
-    if (
-        problem.uses_traffic
-        and problem.coactivation is not None
-        and not (problem.groups_strict or problem.groups_primary)
-    ):
-        pairs = int(np.count_nonzero(problem.coactivation[: problem.num_layers - 1]))
-        if pairs * problem.nodes <= JOINT_LIMIT:
-            return joint_model(ctx, options.budget)[0]
+    if _joint(problem):
+        return joint_model(ctx, options.budget)[0]
     build = build_free if problem.split == "free" else build_layer
     m = pyo.ConcreteModel()
     m.L = pyo.Block(range(problem.num_layers))

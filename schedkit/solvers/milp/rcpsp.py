@@ -20,7 +20,7 @@ from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
 from schedkit.models.rcpsp.start import exact_start
 from schedkit.solvers.budget import Budget, BudgetExpired
 from schedkit.solvers.exact.rcpsp_start import settled
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 MAX_BINARIES = 60_000
 MAX_ROWS = 60_000
@@ -116,7 +116,7 @@ def solve(
 
     run = solve_model(model, options, warm)
     stats: dict[str, Any] = {"highs": run.termination, "horizon": horizon, "binaries": len(x)}
-    ended = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
+    ended = stopped(budget)
     lower = float(lb)
     if run.bound is not None:
         lower = max(lower, math.ceil(run.bound - 1e-6))

@@ -83,16 +83,12 @@ def _run_contrib(
     warm: Start,
 ) -> Outcome:
     """HiGHS, SCIP, Gurobi through `pyomo.contrib.solver`."""
-    from schedkit.solvers.milp.highs import pinned_threads
-
     cls = contrib_class(info.pyomo)
     solver = cls() if info.pyomo == "highs" else _budgeted(cls, budget)()
     extra: dict[str, Any] = {}
-    threads = options.threads
     if info.pyomo == "highs":
         solver.mip_start = warm  # the contrib HiGHS has no MIP-start option: see WarmHighs
         solver.budget = budget
-        threads = pinned_threads(options.threads)
     elif warm:
         _set_start(model, warm)
         extra["warmstart_discrete_vars"] = True
@@ -101,7 +97,7 @@ def _run_contrib(
         res = solver.solve(
             model,
             time_limit=max(MIN_SECONDS, budget.remaining()),
-            threads=threads,
+            threads=_threads(info.family, options.threads),
             rel_gap=settings.gap,
             abs_gap=settings.abs_gap,
             tee=options.verbose,

@@ -7,7 +7,7 @@ import numpy as np
 from schedkit.models.placement.answer import layer_answer
 from schedkit.models.placement.problem import PlacementProblem
 from schedkit.solvers.budget import Budget
-from schedkit.solvers.result import BackendOutput, Status, Termination
+from schedkit.solvers.result import BackendOutput, Status, stopped
 
 
 def heuristic_output(
@@ -15,14 +15,10 @@ def heuristic_output(
 ) -> BackendOutput:
     """Optimal when every layer meets its combinatorial bound (objective of loads alone)."""
     sol, bounds, optimal = layer_answer(problem, layers, budget)
-    if optimal:
-        termination = Termination.OPTIMAL
-    else:
-        termination = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
     return BackendOutput(
         sol,
         Status.OPTIMAL if optimal else Status.FEASIBLE,
         float(bounds.sum()),
         {"method": name, "layers": problem.num_layers},
-        termination=termination,
+        termination=None if optimal else stopped(budget),
     )

@@ -20,7 +20,7 @@ from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.rcpsp.ga import GaResult, run_ga
 from schedkit.solvers.heuristics.rcpsp.rules import priorities
 from schedkit.solvers.heuristics.rcpsp.sgs import MAX_CELLS, table_cells
-from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
+from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 STALL = 30
 """Generations without a better schedule after which the GA stops (it has converged: in `auto`
@@ -54,7 +54,7 @@ def solve(
             stall=number_param(params, "stall", STALL, integer=True, low=1),
         )
     stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}
-    ended = Termination.TIME_LIMIT if budget.expired() else Termination.COMPLETED
+    ended = stopped(budget)
     if not res.start or res.lateness > 0:
         why = f"no schedule meeting every deadline found (lateness {res.lateness})"
         return BackendOutput(None, Status.UNKNOWN, float(lb), stats, ended, why)
