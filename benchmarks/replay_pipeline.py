@@ -5,11 +5,15 @@ Loop: profile F, B, W of the built-in block -> pipeline instance (times in ms, o
 makespan, memory limit 2p - 1) -> 1F1B, ZB-H1, ZB-H2 and `schedkit.solve`'s best -> replay
 all four in the same processes, `--iters` timed iterations after one warm-up. With
 `--torch-runtime` the same schedules then also run, exported as CSV, through
-torch.distributed.pipelining's `_PipelineScheduleRuntime` (another set of processes), and a
-second table compares the iteration wall times and gradients of the two runtimes.
+torch.distributed.pipelining's `_PipelineScheduleRuntime` (another set of processes), each in
+two forms taking turns: compute-only (torch's `_add_send_recv` places sends and receives) and
+with the explicit send / receive actions of schedkit's export and stage 0's split backward as
+one full backward (`fuse_first`); a second table compares every
+schedule's speedup over 1F1B in the three. `--trace` also times every action of torch's
+runtime and tabulates, per rank, compute, waiting for received data and the rest.
 
     .venv/bin/python benchmarks/replay_pipeline.py --devices 2 --microbatches 8 \
-        --hidden 128 --seq 128 --batch 4 --iters 7 [--torch-runtime --output FILE.md]
+        --hidden 128 --seq 128 --batch 4 --iters 7 [--torch-runtime [--trace] --output FILE.md]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -25,7 +30,7 @@ from replay_common import md_table
 import schedkit
 from schedkit.execute import BlockSizes, profile_pipeline, write_pipeline_yaml
 from schedkit.execute.pipeline import ScheduleMeasure, run_schedules
-from schedkit.execute.torch_runtime import TorchRuntimeMeasure, run_torch_runtime
+from schedkit.execute.torch_runtime import TorchRuntimeMeasure, TorchSchedule, run_torch_runtime
 from schedkit.models.pipeline import PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import build
 
@@ -60,11 +65,29 @@ TABLE = [
 TORCH_TABLE = [
     "schedule",
     "schedkit executor wall (ms)",
-    "torch runtime wall (ms)",
-    "torch / schedkit",
-    "torch measured speedup",
+    "speedup",
+    "torch, torch's send/recv: wall (ms)",
+    "speedup",
+    "gap (points)",
+    "torch, explicit send/recv: wall (ms)",
+    "speedup",
+    "gap (points)",
+    "torch's / explicit wall",
     "torch grad max diff",
 ]
+ACTION_TABLE = [
+    "schedule",
+    "send/recv",
+    "rank",
+    "compute (ms)",
+    "waiting for input (ms)",
+    "posting sends (ms)",
+    "posting receives (ms)",
+    "rest (ms)",
+    "ops that waited > 0.5 ms",
+]
+MODES = {"none": "torch's", "explicit": "explicit"}
+"""torch's runtime: send / receive placed by torch's lowering, or explicit in the CSV."""
 
 
 def table(problem: PipelineProblem, ms: dict[str, ScheduleMeasure]) -> list[str]:
@@ -89,45 +112,97 @@ def table(problem: PipelineProblem, ms: dict[str, ScheduleMeasure]) -> list[str]
     )
 
 
-def torch_table(ms: dict[str, ScheduleMeasure], tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
-    """Iteration wall times of schedkit's executor and torch's runtime, schedule by schedule."""
-    base = tm["1f1b"]
-    return md_table(
-        TORCH_TABLE,
-        (
-            [
-                name,
-                f"{ms[name].measured_wall:.1f}",
-                f"{t.measured_wall:.1f}",
-                f"{t.measured_wall / ms[name].measured_wall:.3f}",
-                f"{base.measured_wall / t.measured_wall:.3f}",
-                f"{t.grad_max_abs_diff:.1e}",
-            ]
-            for name, t in tm.items()
-        ),
-    )
+def paired(base: list[float], times: list[float]) -> float:
+    """Speedup over the baseline: the median over rounds of its time over the schedule's
+    (the schedules take turns within a round, so each ratio sees the same load)."""
+    return statistics.median(b / t for b, t in zip(base, times, strict=True))
+
+
+def torch_row(name: str, tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
+    """One schedule: its wall and speedup over 1F1B in schedkit's executor and in torch's
+    runtime with torch's and with explicit send / receive placement, all in the same
+    processes (gap: torch's speedup minus the executor's, in points)."""
+    ex = tm[f"{name}|executor"]
+    own = paired(tm["1f1b|executor"].iterations, ex.iterations)
+    cells = [name, f"{ex.measured_wall:.1f}", f"{own:.3f}"]
+    for mode in MODES:
+        t = tm[f"{name}|{mode}"]
+        sp = paired(tm[f"1f1b|{mode}"].iterations, t.iterations)
+        cells += [f"{t.measured_wall:.1f}", f"{sp:.3f}", f"{100 * (sp - own):+.1f}"]
+    ab = paired(tm[f"{name}|none"].iterations, tm[f"{name}|explicit"].iterations)
+    diffs = [tm[f"{name}|{mode}"].grad_max_abs_diff or 0.0 for mode in MODES]
+    return [*cells, f"{ab:.3f}", f"{max(diffs):.1e}"]
+
+
+def torch_table(names: list[str], tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
+    """Walls and speedups of schedkit's executor and torch's runtime, schedule by schedule."""
+    return md_table(TORCH_TABLE, (torch_row(name, tm) for name in names))
+
+
+def action_table(tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
+    """Per schedule, send/recv placement and rank, where torch's action loop spent its time."""
+    rows = []
+    for key, t in tm.items():
+        name, mode = key.split("|")
+        for a in t.actions if mode in MODES and t.actions else []:
+            cells = [a.compute, a.recv_wait, a.send_post, a.recv_post, a.rest]
+            rows.append(
+                [name, MODES[mode], str(a.rank), *(f"{c:.1f}" for c in cells), f"{a.late:g}"]
+            )
+    return md_table(ACTION_TABLE, rows)
 
 
 def torch_section(
     problem: PipelineProblem,
     sols: dict[str, PipelineSolution],
-    ms: dict[str, ScheduleMeasure],
     sizes: BlockSizes,
     iters: int,
+    trace: bool = False,
 ) -> list[str]:
-    """Run the schedules through torch's runtime and describe the comparison."""
-    tm, _, _ = run_torch_runtime(problem, sols, sizes=sizes, device="cpu", iters=iters)
+    """Run the schedules through torch's runtime, compute-only and with explicit send /
+    receive actions, and through schedkit's executor, all taking turns in one set of
+    processes, and describe the comparison."""
+    variants = {}
+    for k, s in sols.items():  # a schedule's three forms run one after another in each round
+        variants[f"{k}|executor"] = TorchSchedule(s, executor=True)
+        variants[f"{k}|none"] = TorchSchedule(s, "none", fuse_first=False)
+        variants[f"{k}|explicit"] = TorchSchedule(s)
+    tm, _, _ = run_torch_runtime(
+        problem, variants, trace=trace, sizes=sizes, device="cpu", iters=iters
+    )
+    actions = ["Where torch's action loop spent each rank's iteration (medians):", ""]
+    op_ms = "; ".join(
+        f"{k}: {dict(kv for a in m.actions for kv in a.op_ms.items())}"
+        for k, m in tm.items()
+        if m.actions
+    )
+    traced = [
+        *action_table(tm),
+        "",
+        f"Mean compute action times in torch's runtime (ms, waits excluded): {op_ms}",
+        "",
+    ]
     return [
         "## torch.distributed.pipelining runtime",
         "",
-        "The same schedules exported as compute-only CSV, loaded with "
-        "`_PipelineScheduleRuntime._load_csv` over `PipelineStage`s of the same block model "
-        "(separate processes, run after schedkit's executor), one `step` per iteration. Wall: "
-        "first rank start to last rank done, median over the timed iterations; speedup: "
-        "1F1B's wall over the schedule's; grad max diff: against the single-process reference.",
+        "The same schedules exported as CSV, loaded with `_PipelineScheduleRuntime._load_csv` "
+        "over `PipelineStage`s of the same block model, one `step` per iteration, in two "
+        "forms: compute-only (torch's `_add_send_recv` places the sends and receives) and with "
+        "the explicit send / receive actions of `to_torch_csv` (the default export) and stage "
+        "0's I and W as one full backward (`fuse_first=True`); and "
+        "schedkit's executor again, all taking turns in one set of processes (run after the "
+        "table above), so that every speedup below is measured under the same load. Wall: "
+        "first rank start to last rank done, median over the timed iterations; speedup over "
+        "1F1B in the same runtime and form: the median over the timed rounds (the schedules "
+        "take turns in each) of 1F1B's wall over the schedule's; gap: that speedup minus the "
+        "executor's, in points; torch's / explicit wall: the same paired median of the "
+        "schedule's wall with torch's send/recv over its wall with explicit send/recv (above "
+        "1: the explicit form is faster); grad max diff: against the single-process "
+        "reference.",
         "",
-        *torch_table(ms, tm),
+        *torch_table(list(sols), tm),
         "",
+        *([*actions, *traced] if trace else []),
         "Per-iteration torch-runtime walls (ms): "
         + "; ".join(f"{k}: {m.iterations}" for k, m in tm.items()),
         "",
@@ -144,6 +219,7 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=7)
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--torch-runtime", action="store_true", help="also run torch's runtime")
+    ap.add_argument("--trace", action="store_true", help="time torch's runtime per action")
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = ap.parse_args()
     sizes = BlockSizes(hidden=args.hidden, seq=args.seq, batch=args.batch)
@@ -164,8 +240,11 @@ def main() -> None:
         device="cpu",
         iters=args.iters,
     )
-    extra = torch_section(problem, sols, ms, sizes, args.iters) if args.torch_runtime else []
+    extra = (
+        torch_section(problem, sols, sizes, args.iters, args.trace) if args.torch_runtime else []
+    )
     flag = " --torch-runtime" if args.torch_runtime else ""
+    flag += " --trace" if args.trace and args.torch_runtime else ""
     if args.output != DEFAULT_OUTPUT:
         flag += f" --output {os.path.relpath(args.output.resolve(), ROOT.parent)}"
     lines = [

@@ -373,14 +373,14 @@ def run_runtime(
 ) -> tuple[dict[str, M], str, str]:
     """Run several schedules with `runtime` in one set of processes, check every schedule's
     gradients against the single-process reference: (measures, device, backend)."""
-    job_type, worker = runtime.load()
-    wired = [(name, runtime.wire(problem, name, s)) for name, s in schedules.items()]
     dev, backend = resolve_device(opts.device, problem.devices, opts.share_gpu)
     if time_shared(dev, backend) and runtime is not SCHEDKIT:
         raise BackendUnavailable(
             "ranks time-sharing a GPU run on schedkit's executor only: torch's runtime sends "
             "CUDA tensors point-to-point, which gloo cannot carry"
         )
+    job_type, worker = runtime.load()
+    wired = [(name, runtime.wire(problem, name, s)) for name, s in schedules.items()]
     job = job_type(
         devices=problem.devices,
         microbatches=problem.microbatches,

@@ -1,11 +1,16 @@
-"""Pipeline schedules to and from torch.distributed.pipelining's compute-only action CSV.
+"""Pipeline schedules to and from torch.distributed.pipelining's action CSV.
 
 One row per rank, one cell per action in execution order: `{stage}{type}{microbatch}` with
 type F (forward), I (backward input: our B), W (backward weight) or B (full backward: our
 fused BW), e.g. `0F1`, `1I0`, `0W3`. This is what `_PipelineScheduleRuntime._load_csv`
-reads. Communication and FSDP actions (SEND_F, RECV_B, UNSHARD, ...) are skipped on import;
-an overlapped pair `(0F7;7B3)OVERLAP_F_B` (DualPipeV) is read as its two actions in order.
-torch itself is not needed, except by `torch_validate`.
+reads. By default the export also lists the cross-rank messages, `0SEND_F1` / `1RECV_F1`
+(activations) and `1SEND_B0` / `0RECV_B0` (input gradients), placed from the schedule's own
+timing (`torch_pipeline_comms`); torch loads such a CSV with `format="compute_comms"` and
+runs it as written. `comms="none"` writes the compute-only CSV instead (`format=
+"compute_only"`: torch's `_add_send_recv` then places the messages itself). Communication
+and FSDP actions (SEND_F, RECV_B, UNSHARD, ...) are skipped on import; an overlapped pair
+`(0F7;7B3)OVERLAP_F_B` (DualPipeV) is read as its two actions in order. torch itself is not
+needed, except by `torch_validate`.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
+from typing import Any, Literal
 
 from schedkit.errors import InputError
+from schedkit.io.torch_pipeline_comms import comm_rows
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.simulate import to_solution
 
@@ -25,18 +31,66 @@ ACTION = re.compile(
     r"^(\d+)(F|I|B|W|UNSHARD|RESHARD|REDUCE_GRAD|SEND_F|RECV_F|SEND_B|RECV_B)(\d*)$"
 )
 OVERLAP = re.compile(r"^\(([^()]*)\)OVERLAP_F_B$")
+COMMS = ("explicit", "none")
+"""Export modes: explicit send / receive actions (torch's "compute_comms"), or none
+("compute_only", torch places them)."""
+COMM_ACTION = re.compile(r"^\d+(SEND|RECV)_[FB]\d+$")
 
 
-def to_torch_rows(problem: PipelineProblem, solution: PipelineSolution) -> list[list[str]]:
-    """Per-rank action strings in start order."""
-    return [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row] for row in solution.orders(problem.devices)]
+def to_torch_rows(
+    problem: PipelineProblem,
+    solution: PipelineSolution,
+    comms: str = "explicit",
+    fuse_first: bool = False,
+) -> list[list[str]]:
+    """Per-rank action strings in start order, with the messages unless `comms` is "none";
+    `fuse_first` as in `fuse_first_stage`."""
+    if comms not in COMMS:
+        raise InputError(f"unknown comms mode {comms!r}", field="comms", hint=" or ".join(COMMS))
+    if comms == "explicit":
+        rows = comm_rows(problem, solution, TO_TORCH)
+    else:
+        orders = solution.orders(problem.devices)
+        rows = [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row] for row in orders]
+    return fuse_first_stage(rows) if fuse_first else rows
 
 
-def to_torch_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
-    """The schedule as torch's compute-only CSV (one row per rank)."""
+def fuse_first_stage(rows: list[list[str]]) -> list[list[str]]:
+    """Stage 0's split backward as torch runs it, for less: `0I{j}` dropped and `0W{j}` made a
+    full backward `0B{j}` in its place. torch's I on the first stage computes nothing (there is
+    no input gradient) and its W then runs the whole backward, which costs more than torch's
+    full backward; stage 0 sends nothing backward, so no other rank sees a change."""
+    return [
+        ["0B" + c[2:] if c.startswith("0W") else c for c in row if not c.startswith("0I")]
+        for row in rows
+    ]
+
+
+def to_torch_csv(
+    problem: PipelineProblem,
+    solution: PipelineSolution,
+    comms: str = "explicit",
+    fuse_first: bool = False,
+) -> str:
+    """The schedule as torch's action CSV (one row per rank): with explicit send / receive
+    actions (load with `format="compute_comms"`), or compute-only with `comms="none"`;
+    `fuse_first`: stage 0's I and W as one full backward (`fuse_first_stage`)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(to_torch_rows(problem, solution))
+    rows = to_torch_rows(problem, solution, comms, fuse_first)
+    csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+def torch_csv_format(text: str) -> Literal["compute_comms", "compute_only"]:
+    """The `_load_csv` format of a CSV: "compute_comms" when it lists send / receive
+    actions, else "compute_only"."""
+    cells = (c.strip() for row in csv.reader(io.StringIO(text)) for c in row)
+    return "compute_comms" if any(COMM_ACTION.match(c) for c in cells) else "compute_only"
+
+
+def to_torch_compute_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
+    """The compute-only CSV (torch's lowering places the messages)."""
+    return to_torch_csv(problem, solution, comms="none")
 
 
 def _parse_cell(cell: str, rank: int, problem: PipelineProblem) -> list[OpKey]:
@@ -93,12 +147,14 @@ def from_torch_csv(problem: PipelineProblem, text: str) -> PipelineSolution:
 
 def torch_validate(problem: PipelineProblem, text: str) -> dict[int, int]:
     """Run torch's own checks on an exported CSV: action parsing, `_validate_schedule`
-    (counts and F/I/W order per stage, stage-to-rank mapping), lowering to send/recv and the
-    dry-run simulator (deadlocks). Returns torch's stage -> rank mapping; needs torch."""
+    (counts and F/I/W order per stage, stage-to-rank mapping), lowering to send/recv (a
+    compute-only CSV) or the order of the listed messages (`check_message_order`), and the
+    dry-run simulator (deadlocks, a receive after its consumer). Returns torch's stage ->
+    rank mapping; needs torch."""
     from torch.distributed.pipelining import schedules as ts
 
     actions: dict[int, list[Any]] = {
-        rank: [ts._Action.from_str(c) for c in row]
+        rank: [a for c in row if (a := ts._Action.from_str(c)) is not None]
         for rank, row in enumerate(csv.reader(io.StringIO(text)))
     }
     mapping: dict[int, int] = ts._validate_schedule(
@@ -106,10 +162,28 @@ def torch_validate(problem: PipelineProblem, text: str) -> dict[int, int]:
     )
     if mapping != {s: problem.device_of(s) for s in range(problem.stages)}:
         raise AssertionError(f"torch infers stage->rank {mapping}")
-    lowered = ts._add_send_recv(
-        {r: [a for a in row if a is not None] for r, row in actions.items()},
-        stage_to_rank=lambda s: mapping[s],
-        num_stages=problem.stages,
-    )
+    if torch_csv_format(text) == "compute_comms":
+        check_message_order({r: [str(a) for a in row] for r, row in actions.items()}, mapping)
+        lowered = actions
+    else:
+        lowered = ts._add_send_recv(actions, lambda s: mapping[s], problem.stages)
     ts._simulate_comms_compute(lowered, lambda s: mapping[s], problem.stages)
     return mapping
+
+
+def check_message_order(rows: dict[int, list[str]], rank_of: dict[int, int]) -> None:
+    """AssertionError unless every rank receives from each peer exactly the messages that
+    peer sends it, in the same order (torch tags them all 0, so they match in order)."""
+    sent: dict[tuple[int, int], list[str]] = {}
+    got: dict[tuple[int, int], list[str]] = {}
+    for row in rows.values():
+        for a in row:
+            if m := re.match(r"^(\d+)(SEND|RECV)_([FB])(\d+)$", a):
+                s, way, fb, j = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+                src = s if way == "SEND" else (s - 1 if fb == "F" else s + 1)
+                dst = (s + 1 if fb == "F" else s - 1) if way == "SEND" else s
+                key = (rank_of[src], rank_of[dst])
+                (sent if way == "SEND" else got).setdefault(key, []).append(f"{src}{fb}{j}")
+    if sent != got:
+        bad = sorted(k for k in sent.keys() | got.keys() if sent.get(k) != got.get(k))
+        raise AssertionError(f"messages from rank {bad[0][0]} to rank {bad[0][1]} out of order")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import schedkit
-from schedkit.errors import UnsupportedProblem
 from schedkit.io.torch_pipeline import to_torch_csv
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.references import build, feasible_references
 from schedkit.models.pipeline.validator import validate
 from schedkit.solvers.cpsat.pipeline import solve as cpsat_solve
 from schedkit.solvers.milp.pipeline import solve as milp_solve
-from schedkit.solvers.result import SolveOptions
+from schedkit.solvers.result import SolveOptions, Status
 
 from .pipeline_helpers import make
 
@@ -43,10 +44,13 @@ def test_heuristic_fuses_where_it_pays() -> None:
 
 
 @pytest.mark.parametrize("solve", [cpsat_solve, milp_solve])
-def test_split_only_models_refuse(solve) -> None:
+def test_exact_models_choose_per_op(solve: Any) -> None:
+    """The exact models accept a fused time of its own (see test_fused_exact.py)."""
     pb = make(2, 2, times=TIMES)
-    with pytest.raises(UnsupportedProblem, match=r"times\.BW"):
-        solve(pb, SolveOptions(time_limit=1), None)
+    out = solve(pb, SolveOptions(time_limit=10), None)
+    report = validate(pb, out.solution)
+    assert out.status is Status.OPTIMAL and report.feasible
+    assert report.objective == pytest.approx(out.lower_bound, abs=1e-6)
 
 
 def test_bad_fused_time_is_an_input_error() -> None:

@@ -85,3 +85,22 @@ def test_failing_variants_are_skipped() -> None:
     assert all(span == pytest.approx(20.0) for _, span in found.values())
     assert zb_greedy_variants(problem(3, 4, U, 0.0, 0.9)) == {}
     assert zb_order(make(2, 4, chunks=2), ZB_VARIANTS[0]) is None
+
+
+def test_run_that_leaves_a_forward_unplaced_is_skipped() -> None:
+    """Without a memory limit these times make the allow_bubble_before_first_b variants skip
+    stage 0's last F (the original's asserts read its end as 0 and pass): those variants are
+    skipped, the reference is the best of the others, and the exact backend that starts from
+    the references answers itself."""
+    import schedkit
+    from schedkit.solvers.result import Status
+
+    times = ([1.4, 0.7, 0.7, 1.2], [0.8, 1.2, 1.3, 0.6], [0.5, 0.3, 0.5, 0.9])
+    pb = problem(4, 6, times, 0.05, None)
+    found = [zb_order(pb, v) for v in ZB_VARIANTS]
+    assert [f is None for f in found] == [True] * 4 + [False] * 4
+    reference = build(pb, "zb-greedy")
+    assert reference is not None and validate(pb, reference).feasible
+    result = schedkit.solve(pb, "cpsat", time_limit=10, threads=1)
+    assert result.status is Status.OPTIMAL and result.objective == 18.0
+    assert result.backend == "cpsat"

@@ -22,7 +22,7 @@ from schedkit.errors import BackendUnavailable
 from schedkit.execute import common, placement, write_pipeline_yaml
 from schedkit.execute.pipeline import RunOptions, make_sizes, run_runtime
 from schedkit.execute.profile import KINDS, Spread, _pool, profile_report
-from schedkit.execute.torch_runtime import TORCH
+from schedkit.execute.torch_runtime import TORCH, TorchSchedule
 
 from .replay_helpers import TINY, problem, ref
 
@@ -123,7 +123,7 @@ def test_torch_runtime_refuses_time_shared_gpu(monkeypatch: pytest.MonkeyPatch) 
     pb = problem(2, 2)
     opts = RunOptions(make_sizes(None, **TINY), device="cuda", share_gpu=True)
     with pytest.raises(BackendUnavailable, match="time-sharing a GPU"):
-        run_runtime(pb, {"zb-h1": ref(pb, "zb-h1")}, TORCH, opts)
+        run_runtime(pb, {"zb-h1": TorchSchedule(ref(pb, "zb-h1"))}, TORCH, opts)
 
 
 def test_cli_share_gpu_without_gpu_is_an_error(

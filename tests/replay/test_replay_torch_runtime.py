@@ -1,7 +1,8 @@
 """Pipeline replay through torch.distributed.pipelining's own runtime (`runtime="torch"`) on CPU
-with gloo at tiny sizes: the exported CSV runs and its gradients equal the single-process
-reference, for one stage per rank (1F1B, ZB-H1), looped and V placements with two stages per
-rank; a schedule torch refuses gives one line saying why."""
+with gloo at tiny sizes: the exported CSV (explicit send / receive actions by default, or
+compute-only) runs and its gradients equal the single-process reference, for one stage per
+rank (1F1B, ZB-H1), looped and V placements with two stages per rank; a traced run times
+every action; a schedule torch refuses gives one line saying why."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 pytest.importorskip("torch.distributed.pipelining", reason="needs PyTorch (schedkit[replay])")
 
 from schedkit.errors import BackendUnavailable
-from schedkit.execute import replay
+from schedkit.execute import BlockSizes, replay
 from schedkit.execute.pipeline import replay_pipeline
 from schedkit.execute.torch_runtime import (
     RUNTIME_NAME,
     TorchRuntimeResult,
+    TorchSchedule,
+    run_torch_runtime,
     torch_csv_checked,
 )
 
@@ -48,6 +51,36 @@ def test_looped_placement_interleaved() -> None:
     res = replay_pipeline(pb, sol, device="cpu", iters=1, runtime="torch", **TINY)
     assert isinstance(res, TorchRuntimeResult)
     assert res.baseline == "interleaved-1f1b" and res.grads_ok
+
+
+def test_both_csv_forms_traced() -> None:
+    """ZB-H1 with explicit messages and stage 0 fused, plain compute-only (torch lowers it) and
+    on schedkit's executor in one set of processes: all match the reference; the trace sums
+    every rank's actions in torch's runtime (both ranks compute and send) and shows stage 0's
+    full backward where it was fused."""
+    pb = problem(2, 4)
+    sol = ref(pb, "zb-h1")
+    schedules = {
+        "explicit": TorchSchedule(sol),
+        "lowered": TorchSchedule(sol, comms="none", fuse_first=False),
+        "executor": TorchSchedule(sol, executor=True),
+    }
+    ms, _, _ = run_torch_runtime(
+        pb, schedules, trace=True, sizes=BlockSizes(**TINY), device="cpu", iters=1
+    )
+    ex = ms.pop("executor")
+    assert ex.comms == "executor" and ex.actions is None and len(ex.iterations) == 1
+    assert ex.grad_max_abs_diff is not None and ex.grad_max_abs_diff <= 1e-5
+    assert (ms["explicit"].comms, ms["lowered"].comms) == ("explicit", "none")
+    for m in ms.values():
+        assert m.grad_max_abs_diff is not None and m.grad_max_abs_diff <= 1e-5
+        assert m.actions is not None and [a.rank for a in m.actions] == [0, 1]
+        for a in m.actions:
+            assert a.compute > 0 and a.send_post > 0
+            assert min(a.recv_wait, a.recv_post, a.rest, a.late) >= 0
+        assert m.to_dict()["actions"][0]["rank"] == 0
+    assert set(ms["explicit"].actions[0].op_ms) == {"F0", "B0"}  # type: ignore[index]
+    assert set(ms["lowered"].actions[0].op_ms) == {"F0", "I0", "W0"}  # type: ignore[index]
 
 
 def test_refused_schedule_is_one_line() -> None:

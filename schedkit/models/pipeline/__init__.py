@@ -30,7 +30,10 @@ SPEC = KindSpec(
         "(imports torch; default: only when torch.distributed.pipelining is imported already)",
     },
     plot="schedkit.plot.pipeline:draw",
-    exporters={"torch-csv": "schedkit.io.torch_pipeline:to_torch_csv"},
+    exporters={
+        "torch-csv": "schedkit.io.torch_pipeline:to_torch_csv",
+        "torch-csv-compute": "schedkit.io.torch_pipeline:to_torch_compute_csv",
+    },
     replay=Replay("schedkit.execute:replay_pipeline", options=("runtime",)),
 )
 

@@ -11,6 +11,12 @@ Symmetrically (one stage per device), between the last F and the last B only the
 microbatches still held in memory can run (`cooldown_idle`); and a slower device further
 down forces its own busy time on every device above it (`downstream_bound`).
 The makespan adds the head start of device d (the forwards of microbatch 0 below it).
+
+With a fused backward time (`times.BW`): some optimal schedule splits every backward of the
+stages where BW >= B + W (`fusion.fusable_stages`), so those keep the all-split terms. On the
+others a device's least work counts BW per backward; a split one fills a window with B + W
+but adds B + W - BW to that work, so windows count BW (`most_backward`, `pending_w`), and a
+backward that must free its memory costs BW, not just its gradient time (`completion`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import math
 from typing import TYPE_CHECKING
 
 from schedkit.models.memo import per_problem
+from schedkit.models.pipeline.fusion import fusable_stages
 from schedkit.models.pipeline.problem import PipelineProblem
 
 if TYPE_CHECKING:
@@ -45,9 +52,24 @@ def grad(problem: PipelineProblem) -> tuple[float, ...]:
 
 
 def most_backward(problem: PipelineProblem, s: int) -> float:
-    """The most backward work one microbatch can bring: max(BW, B + W)."""
-    t = problem.t
-    return max(t["BW"][s], t["B"][s] + t["W"][s])
+    """The most backward work one microbatch brings into a window, net of the work a split
+    backward adds to the device's least work (`device_work` counts min(BW, B + W)): split,
+    B + W fills the window but costs B + W - BW more; fused, BW. So min(BW, B + W) (on the
+    stages that cannot gain from fusing, some optimal schedule splits every backward)."""
+    return problem.backward[s]
+
+
+def pending_w(problem: PipelineProblem, s: int) -> float:
+    """The same for a W whose B ran before the window: W, less B + W - BW where that
+    backward could have fused (never below 0)."""
+    return max(0.0, problem.backward[s] - problem.t["B"][s])
+
+
+def completion(problem: PipelineProblem) -> tuple[float, ...]:
+    """Per stage, the least time a backward needs beyond its input gradient (`grad`) to
+    free all its memory: W when split, BW - min(B, BW) when fused (fusable stages only)."""
+    t, g, fusable = problem.t, grad(problem), fusable_stages(problem)
+    return tuple(t["BW"][s] - g[s] if s in fusable else t["W"][s] for s in range(problem.stages))
 
 
 def max_inflight_forwards(problem: PipelineProblem, device: int) -> int:
@@ -98,7 +120,7 @@ def cooldown_idle(problem: PipelineProblem, device: int) -> float:
         if room < -EPS:
             break
         w = m - a if mem["W"][d] >= 0 else min(m - a, math.floor(room / -mem["W"][d] + EPS))
-        fill = max(fill, (a - 1) * most_backward(problem, d) + w * t["W"][d])
+        fill = max(fill, (a - 1) * most_backward(problem, d) + w * pending_w(problem, d))
     return max(0.0, window - fill)
 
 
@@ -117,11 +139,11 @@ def device_span_bound(problem: PipelineProblem, device: int) -> float:
 
 
 def forced_w(problem: PipelineProblem, stage: int) -> int:
-    """How many W a stage must run before its last B starts (one stage per device, split
-    backwards): by then every F is done and at most m - 1 B, so the memory limit needs the
-    rest freed by W."""
+    """How many backwards a stage must complete (W run, or fused) before its last backward
+    starts (one stage per device): by then every F is done and at most m - 1 backwards,
+    so the memory limit needs the rest freed by W or a fused BW (which frees B + W)."""
     limit, m, mem = problem.memory.limit, problem.microbatches, problem.mem
-    if limit is None or mem["W"][stage] >= 0 or problem.fused_time_given:
+    if limit is None or mem["W"][stage] >= 0:
         return 0
     held = m * mem["F"][stage] + (m - 1) * mem["B"][stage]
     return min(m - 1, max(0, math.ceil((held - limit) / -mem["W"][stage] - EPS)))
@@ -138,10 +160,12 @@ def downstream_bound(problem: PipelineProblem, device: int) -> float:
     if problem.chunks != 1:
         return 0.0
     t, m, comm, g = problem.t, problem.microbatches, problem.comm, grad(problem)
+    extra = completion(problem)
     best, path = 0.0, problem.backward[device]
     for k in range(device + 1, problem.stages):
         path += t["F"][k - 1] + (g[k - 1] if k - 1 > device else 0.0) + 2 * comm
-        busy = m * (t["F"][k] + g[k]) + forced_w(problem, k) * t["W"][k] + forced_idle(problem, k)
+        forced = forced_w(problem, k) * extra[k]
+        busy = m * (t["F"][k] + g[k]) + forced + forced_idle(problem, k)
         best = max(best, path + busy)
     return best
 

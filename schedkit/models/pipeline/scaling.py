@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
-from schedkit.models.pipeline.simulate import simulate
 
 TOL = 1e-9
 
@@ -43,58 +42,19 @@ class Scaled:
 
 def scale(problem: PipelineProblem) -> Scaled:
     """Integer version of `problem` (times rounded up, frees rounded down, limit down)."""
-    times = [v for k in ("F", "B", "W") for v in problem.t[k]] + [problem.comm]
+    times = [v for k in ("F", "B", "W", "BW") for v in problem.t[k]] + [problem.comm]
     if problem.resolution is not None:
         r = problem.resolution
         exact = all(abs(v * r - round(v * r)) <= TOL * max(1.0, v * r) for v in times)
     else:
         r, exact = _power_of_ten(times, 4)
-    dur = {k: tuple(math.ceil(v * r - TOL) for v in problem.t[k]) for k in ("F", "B", "W")}
-    dur["BW"] = tuple(b + w for b, w in zip(dur["B"], dur["W"], strict=True))
+    dur = {k: tuple(math.ceil(v * r - TOL) for v in problem.t[k]) for k in ("F", "B", "W", "BW")}
     amounts = [v for k in ("F", "B", "W") for v in problem.mem[k]]
     lim = problem.memory.limit
     ms, mexact = _power_of_ten([*amounts, *([lim] if lim is not None else [])], 6)
     mem = {k: tuple(math.ceil(v * ms - TOL) for v in problem.mem[k]) for k in ("F", "B", "W")}
     limit = None if lim is None else math.floor(lim * ms + TOL)
     return Scaled(r, exact and mexact, dur, math.ceil(problem.comm * r - TOL), ms, mem, limit)
-
-
-def split_orders(orders: list[list[OpKey]]) -> list[list[OpKey]]:
-    """The same orders with every fused BW replaced by B then W."""
-    out = []
-    for row in orders:
-        new: list[OpKey] = []
-        for k, s, j in row:
-            new += [("B", s, j), ("W", s, j)] if k == "BW" else [(k, s, j)]
-        out.append(new)
-    return out
-
-
-def fifo_orders(problem: PipelineProblem, orders: list[list[OpKey]]) -> list[list[OpKey]]:
-    """The same device orders with microbatches relabelled so that every (stage, kind) runs
-    them in increasing order (k-th occurrence -> microbatch k): dependencies still hold,
-    since they link the k-th ops of two sorted sequences (see bounds.py)."""
-    seen: dict[tuple[str, int], int] = {}
-    out = []
-    for row in orders:
-        new: list[OpKey] = []
-        for k, s, _ in row:
-            n = seen.get((k, s), 0)
-            seen[(k, s)] = n + 1
-            new.append((k, s, n))
-        out.append(new)
-    return out
-
-
-def integer_starts(
-    problem: PipelineProblem, sc: Scaled, solution: PipelineSolution
-) -> dict[OpKey, int] | None:
-    """ASAP integer start times of a solution's orders (split, microbatch-ordered)."""
-    orders = fifo_orders(problem, split_orders(solution.orders(problem.devices)))
-    sim = simulate(problem, orders, lambda op: sc.dur[op[0]][op[1]], comm=sc.comm)
-    if sim.deadlock:
-        return None
-    return {op: round(v) for op, v in sim.start.items()}
 
 
 def from_integer_starts(

@@ -1,10 +1,12 @@
-"""CP-SAT model of pipeline schedules: an interval per op (B and W always split), no-overlap
-per device, precedences with communication, memory as a reservoir per device.
+"""CP-SAT model of pipeline schedules: an interval per op, no-overlap per device, precedences
+with communication, memory as a reservoir per device. Where a measured `times.BW` is shorter
+than B + W, each backward chooses between one fused BW and split B + W (pipeline_ops.py).
 
 Strengthening: microbatches run in order on every (stage, kind) (a symmetry that loses no
-optimum, see bounds.py), F(0, 0) starts at 0, memory-implied precedences for one stage per
-device, and the combinatorial bounds on every device span and the objective. The model is
-hinted with the given solution or the best reference schedule.
+optimum, see bounds.py and fusion.py), F(0, 0) starts at 0, memory-implied precedences for
+one stage per device, and the combinatorial bounds on every device span and the objective.
+The model is hinted with the given solution or the best reference schedule (fused choices
+kept).
 """
 
 from __future__ import annotations
@@ -13,23 +15,17 @@ import math
 
 from ortools.sat.python import cp_model
 
-from schedkit.errors import ModelTooLarge, UnsupportedProblem
+from schedkit.errors import ModelTooLarge
 from schedkit.models.pipeline import bounds
+from schedkit.models.pipeline.fusion import ModelTimes, fusable_stages, model_times
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.references import best_reference
-from schedkit.models.pipeline.scaling import (
-    Scaled,
-    all_keys,
-    from_integer_starts,
-    integer_starts,
-    memory_precedences,
-    scale,
-)
+from schedkit.models.pipeline.scaling import Scaled, from_integer_starts, memory_precedences, scale
 from schedkit.solvers.budget import Budget, BudgetExpired
-from schedkit.solvers.cpsat.runner import run_cpsat
+from schedkit.solvers.cpsat.pipeline_ops import OpVars, add_hint, horizon, memory_events, op_vars
+from schedkit.solvers.cpsat.runner import CpsatRun, run_cpsat
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
 
-Vars = dict[OpKey, cp_model.IntVar]
 MAX_OPS = 25_000
 """Largest model built (3 x stages x microbatches intervals): p = 32, m = 256 has 24,576;
 beyond, building alone takes seconds and the search finds nothing better than the hint."""
@@ -41,25 +37,16 @@ loaded 2-core machine: CP-SAT overran its own limit by up to ~1 s at 3,000 ops).
 
 
 def check_size(problem: PipelineProblem) -> None:
-    """Raise UnsupportedProblem for a fused backward time of its own (the model splits every
-    backward) and ModelTooLarge before building more than MAX_OPS intervals."""
-    if problem.fused_time_given:
-        raise UnsupportedProblem("times.BW differs from B + W: the model splits every backward")
+    """Raise ModelTooLarge before building more than MAX_OPS intervals."""
     ops = 3 * problem.stages * problem.microbatches
     if ops > MAX_OPS:
         raise ModelTooLarge(f"{ops} ops: the CP-SAT model is limited to {MAX_OPS} intervals")
 
 
-def _horizon(problem: PipelineProblem, sc: Scaled) -> int:
-    """A serial schedule (one op at a time, everywhere) always fits in this many units."""
-    m = problem.microbatches
-    work = sum(m * (sc.dur["F"][s] + sc.dur["BW"][s]) for s in range(problem.stages))
-    return work + 2 * m * problem.stages * sc.comm
-
-
-def _precedences(
-    model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, start: Vars, end: Vars
-) -> None:
+def _precedences(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, ov: OpVars) -> None:
+    """Dependencies (B is the backward delivering the input gradient: B or fused BW),
+    microbatch order, and the memory-implied precedences."""
+    start, end = ov.start, ov.end
     last, m = problem.stages - 1, problem.microbatches
     for s in range(problem.stages):
         for j in range(m):
@@ -68,38 +55,31 @@ def _precedences(
             pred = ("F", s, j) if s == last else ("B", s + 1, j)
             model.add(start[("B", s, j)] >= end[pred] + sc.lag(problem, pred[1], s))
             model.add(start[("W", s, j)] >= end[("B", s, j)])
-            if j > 0:  # microbatch order (symmetry breaking)
+            if j > 0:  # microbatch order (symmetry breaking; W: ghosts keep the chain)
                 for k in ("F", "B", "W"):
                     model.add(start[(k, s, j)] >= end[(k, s, j - 1)])
+    fusable = fusable_stages(problem)
     for before, f in memory_precedences(problem, sc):
-        model.add(start[f] >= end[before])
+        if before[0] == "B" or before[1] not in fusable:  # W-based ones assume no fusion
+            model.add(start[f] >= end[before])
 
 
-def _memory(
-    model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, start: Vars, end: Vars
-) -> None:
+def _memory(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, ov: OpVars) -> None:
     if sc.limit is None:
         return
     for local in problem.stages_of:
-        times, changes = [], []
-        for s in local:
-            for j in range(problem.microbatches):
-                times += [start[("F", s, j)], end[("B", s, j)], end[("W", s, j)]]
-                changes += [sc.mem["F"][s], sc.mem["B"][s], sc.mem["W"][s]]
+        times, changes = memory_events(problem, sc, ov, local)
         low = min(0, sum(c for c in changes if c < 0))
         model.add_reservoir_constraint(times, changes, low, sc.limit)
 
 
 def _objective(
-    model: cp_model.CpModel,
-    problem: PipelineProblem,
-    sc: Scaled,
-    start: Vars,
-    end: Vars,
-    horizon: int,
+    model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, ov: OpVars, h: int
 ) -> cp_model.IntVar:
+    """Span or makespan: the last W's end (a ghost's included) is each stage's last end."""
+    start, end = ov.start, ov.end
     m, r = problem.microbatches, sc.resolution
-    obj = model.new_int_var(0, horizon, "objective")
+    obj = model.new_int_var(0, h, "objective")
     for d, local in enumerate(problem.stages_of):
         first = start[("F", local[0], 0)]
         lb = math.ceil(bounds.device_span_bound(problem, d) * r - 1e-6)
@@ -119,31 +99,21 @@ def _objective(
 
 def build_model(
     problem: PipelineProblem, sc: Scaled, budget: Budget | None = None
-) -> tuple[cp_model.CpModel, Vars, Vars, cp_model.IntVar]:
-    """The CP-SAT model, with its start and end variables and the objective (BudgetExpired
-    when the budget runs out while building)."""
+) -> tuple[cp_model.CpModel, OpVars, cp_model.IntVar]:
+    """The CP-SAT model, with its op variables and the objective (BudgetExpired when the
+    budget runs out while building)."""
     model = cp_model.CpModel()
-    horizon = _horizon(problem, sc)
-    start: Vars = {}
-    end: Vars = {}
-    per_device: list[list[cp_model.IntervalVar]] = [[] for _ in range(problem.devices)]
-    for key in all_keys(problem):
-        k, s, j = key
-        d = sc.dur[k][s]
-        start[key] = model.new_int_var(0, horizon - d, f"s_{k}{s}_{j}")
-        end[key] = model.new_int_var(d, horizon, f"e_{k}{s}_{j}")
-        per_device[problem.device_of(s)].append(
-            model.new_interval_var(start[key], d, end[key], f"i_{k}{s}_{j}")
-        )
-    model.add(start[("F", 0, 0)] == 0)
-    for intervals in per_device:
+    h = horizon(problem, sc)
+    ov = op_vars(model, problem, sc, h)
+    model.add(ov.start[("F", 0, 0)] == 0)
+    for intervals in ov.intervals:
         model.add_no_overlap(intervals)
     for step in (_precedences, _memory):
         if budget is not None:
             budget.checkpoint()
-        step(model, problem, sc, start, end)
-    obj = _objective(model, problem, sc, start, end, horizon)
-    return model, start, end, obj
+        step(model, problem, sc, ov)
+    obj = _objective(model, problem, sc, ov, h)
+    return model, ov, obj
 
 
 def _hint(
@@ -155,28 +125,39 @@ def _hint(
     return None if ref is None else ref[0]
 
 
+def _seed_times(problem: PipelineProblem, sc: Scaled, seed: PipelineSolution) -> ModelTimes | None:
+    """The seed's ASAP times in scaled units, fused choices kept where fusing pays."""
+    return model_times(problem, seed, lambda op: sc.dur[op[0]][op[1]], sc.comm)
+
+
 def _add_hint(
     model: cp_model.CpModel,
     problem: PipelineProblem,
-    sc: Scaled,
-    hinted: dict[OpKey, int],
-    start: Vars,
-    end: Vars,
+    mt: ModelTimes,
+    ov: OpVars,
     obj: cp_model.IntVar,
 ) -> None:
-    """Hint every start, end and the objective (a complete hint is taken at once)."""
-    for key, value in hinted.items():
-        model.add_hint(start[key], value)
-        model.add_hint(end[key], value + sc.dur[key[0]][key[1]])
+    """Hint every variable and the objective (a complete hint is taken at once)."""
+    add_hint(model, problem, ov, mt)
     last = problem.microbatches - 1
-    ends = [
-        (hinted[("W", s, last)] + sc.dur["W"][s], loc[0]) for loc in problem.stages_of for s in loc
-    ]
+    ends = [(mt.end[("W", s, last)], loc[0]) for loc in problem.stages_of for s in loc]
     if problem.objective == "span":
-        value = max(e - hinted[("F", s0, 0)] for e, s0 in ends)
+        value = max(e - mt.start[("F", s0, 0)] for e, s0 in ends)
     else:
         value = max(e for e, _ in ends)
-    model.add_hint(obj, value)
+    model.add_hint(obj, round(value))
+
+
+def _starts(run: CpsatRun, ov: OpVars) -> dict[OpKey, int]:
+    """The solved start of every op, a fused backward as BW and without its ghost W."""
+    out: dict[OpKey, int] = {}
+    for (k, s, j), var in ov.start.items():
+        x = ov.fused.get((s, j))
+        fused = x is not None and run.value(x) == 1
+        if k == "W" and fused:
+            continue
+        out[("BW" if k == "B" and fused else k, s, j)] = run.value(var)
+    return out
 
 
 def solve(
@@ -189,15 +170,15 @@ def solve(
     check_size(problem)
     sc = scale(problem)
     try:
-        model, start, end, obj = build_model(problem, sc, options.budget)
+        model, ov, obj = build_model(problem, sc, options.budget)
     except BudgetExpired as exc:
         return BackendOutput(
             None, Status.UNKNOWN, termination=Termination.TIME_LIMIT, reason=str(exc)
         )
     seed = _hint(problem, sc, hint, options)
-    hinted = integer_starts(problem, sc, seed) if seed is not None else None
+    hinted = _seed_times(problem, sc, seed) if seed is not None else None
     if hinted is not None:
-        _add_hint(model, problem, sc, hinted, start, end, obj)
+        _add_hint(model, problem, hinted, ov, obj)
     defaults: dict[str, int] = {}
     ops = 3 * problem.stages * problem.microbatches
     if ops > 300:  # reservoir probing gets too slow
@@ -208,6 +189,7 @@ def solve(
         "resolution": sc.resolution,
         "exact_scaling": sc.exact,
         "hinted": hinted is not None,
+        "fusable_stages": len(fusable_stages(problem)),
         **run.stats,
     }
     if run.status is Status.INFEASIBLE:
@@ -217,8 +199,7 @@ def solve(
     if not run.has_solution:  # the hint is still the best answer known
         status = Status.UNKNOWN if seed is None else Status.FEASIBLE
         return BackendOutput(seed, status, bound, stats, run.termination, "CP-SAT found none")
-    starts = {key: run.value(var) for key, var in start.items()}
-    solution = from_integer_starts(problem, sc, starts, name="cpsat")
+    solution = from_integer_starts(problem, sc, _starts(run, ov), name="cpsat")
     proven = run.status is Status.OPTIMAL and sc.exact
     if proven:
         return BackendOutput(solution, Status.OPTIMAL, bound, stats)
@@ -230,9 +211,9 @@ def compile_model(problem: PipelineProblem, options: SolveOptions) -> cp_model.C
     `schedkit export --format cpsat` and `schedkit info --model cpsat`."""
     check_size(problem)
     sc = scale(problem)
-    model, start, end, obj = build_model(problem, sc)
+    model, ov, obj = build_model(problem, sc)
     seed = _hint(problem, sc, None, options)
-    hinted = integer_starts(problem, sc, seed) if seed is not None else None
+    hinted = _seed_times(problem, sc, seed) if seed is not None else None
     if hinted is not None:
-        _add_hint(model, problem, sc, hinted, start, end, obj)
+        _add_hint(model, problem, hinted, ov, obj)
     return model

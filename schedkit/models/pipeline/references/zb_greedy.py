@@ -8,7 +8,8 @@ the longest stage time (the span objective). Per-stage costs, per-stage memory a
 delay between stages are modelled as there. Every branch follows the original, including
 its quirks (a forward whose upstream twin is not placed yet reads that twin's end as 0, which
 its closing asserts then reject); the only change is a 1e-9 tolerance on comparisons (float
-rounding). A variant that fails there (memory that cannot fit, a failed assert) is skipped.
+rounding). A variant that fails there (memory that cannot fit, a failed assert) is skipped,
+and so is one whose run leaves an op unplaced.
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ class _Order:
                 if s < self.n - 1 and b < self.end("B", s + 1, j) + comm + c["B"][s] - TOL:
                     return False
         return True
+
+    def complete(self) -> bool:
+        """Every op placed once. The original can end a run with a forward never placed (its
+        round i may skip stage 0's last F); its asserts read that F's end as 0 and pass."""
+        return all(self.count[k][s] == self.m for k in KINDS for s in range(self.n))
 
     def span(self) -> float:
         """The original's `best_time`: longest stage time from its first F to its last W."""
@@ -254,4 +260,6 @@ def zb_order(
         orders = state.run(budget)
     except (CannotFitMemory, OutOfTime):
         return None
-    return (orders, state.span()) if state.consistent() else None
+    if not state.complete() or not state.consistent():
+        return None
+    return orders, state.span()

@@ -2,8 +2,9 @@
 
 1. Every applicable reference (`candidates.py`): closed forms, both greedy schedulers in all
    their variants, torch's schedule classes, the hint; the best valid one is kept.
-2. Local search on the orders (`local_search.py`) while its share of the budget lasts (first
-   fusing B + W into one BW where a measured `times.BW` makes that pay).
+2. Local search on the orders (`local_search.py`) while its share of the budget lasts. With a
+   measured `times.BW`, first the all-split search, then one that also fuses and splits
+   backwards where BW < B + W (`fused_search.py`): never worse than all split.
 3. For the span objective, a right shift (`right_shift.py`) that only shortens spans.
 
 The answer is never worse than the best starting point: if a step made it worse (a bug), the
@@ -16,12 +17,15 @@ import math
 
 from schedkit.errors import InputError
 from schedkit.models.pipeline import bounds
+from schedkit.models.pipeline.fusion import fusable_stages
 from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.simulate import to_solution
 from schedkit.models.pipeline.validator import validate
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.pipeline import fused_search
 from schedkit.solvers.heuristics.pipeline.candidates import candidates, use_torch
-from schedkit.solvers.heuristics.pipeline.local_search import Orders, fuse, improve, objective
+from schedkit.solvers.heuristics.pipeline.fusion_moves import count_fused, with_split
+from schedkit.solvers.heuristics.pipeline.local_search import Orders, improve, objective
 from schedkit.solvers.heuristics.pipeline.right_shift import right_shift, timed_objective
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
@@ -69,6 +73,8 @@ def solve(
     refs_budget = budget.sub(_share(options, "greedy_time", 0.5, cap=REFS_CAP_S))
     with_torch = use_torch(_flag(options, "torch_schedules"))
     cands = candidates(problem, hint, refs_budget, with_torch)
+    if problem.fused_time_given:  # no BW where it cannot pay, and every all-split version
+        cands = with_split(cands, fusable_stages(problem))
     value, name = _best(problem, cands, budget)
     if name is None:
         return BackendOutput(None, Status.UNKNOWN, lb, reason="no reference fits the memory")
@@ -76,8 +82,12 @@ def solve(
     if ops <= SMALL_OPS and (lb is None or value > lb + 1e-6):
         step = budget.sub(_share(options, "improve_time", 0.6))
         if problem.fused_time_given:
-            orders = fuse(problem, orders, step.split(0.5))
-        orders = improve(problem, orders, step, options.seed, lb)
+            split = {n: o for n, o in cands.items() if not count_fused(o)}
+            split_name = _best(problem, split, budget)[1]
+            split_start = orders if split_name is None else split[split_name]
+            orders = fused_search.search(problem, orders, split_start, step, options.seed, lb)
+        else:
+            orders = improve(problem, orders, step, options.seed, lb)
     if budget.remaining() > SHIFT_S_PER_OP * ops:
         solution = right_shift(problem, orders, "heuristic")
     else:

@@ -1,6 +1,6 @@
-"""Local search on per-device op orders: move one W later or earlier after its B, or swap two
-adjacent ops; replay ASAP and keep a move that does not make the objective worse. With a
-fused backward time of its own (`times.BW`), `fuse` first tries each B + W as one BW."""
+"""Local search on per-device op orders: move one W later or earlier after its B, swap two
+adjacent ops, or (on the stages where a fused backward pays) fuse a B + W into one BW or split
+a BW; replay ASAP and keep a move that does not make the objective worse."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import random
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem
 from schedkit.models.pipeline.simulate import simulate, spans
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.pipeline.fusion_moves import toggle
 
 Orders = list[list[OpKey]]
 EPS = 1e-9
+TOGGLE_P = 0.4
+"""Share of the moves that fuse or split a backward (where some stage may fuse)."""
 
 
 def objective(problem: PipelineProblem, orders: Orders) -> float:
@@ -32,8 +35,13 @@ def objective(problem: PipelineProblem, orders: Orders) -> float:
     return max(spans(problem, sim.start, sim.end))
 
 
-def neighbour(orders: Orders, rng: random.Random) -> Orders | None:
-    """Move a random W to another position after its B, or swap two adjacent ops."""
+def neighbour(
+    orders: Orders, rng: random.Random, fusable: frozenset[int] = frozenset()
+) -> Orders | None:
+    """Move a random W to another position after its B, swap two adjacent ops, or fuse or
+    split a backward of a `fusable` stage."""
+    if fusable and rng.random() < TOGGLE_P:
+        return toggle(orders, rng, fusable)
     d = rng.randrange(len(orders))
     row = list(orders[d])
     if len(row) < 2:
@@ -62,35 +70,17 @@ def improve(
     budget: Budget,
     seed: int = 0,
     floor: float | None = None,
+    fusable: frozenset[int] = frozenset(),
 ) -> Orders:
     """First-improvement local search until the budget runs out or `floor` (a lower bound)
-    is reached."""
+    is reached; backwards of the `fusable` stages may fuse or split."""
     rng = random.Random(seed)
     best = objective(problem, orders)
     while not budget.expired() and (floor is None or best > floor + 1e-6):
-        cand = neighbour(orders, rng)
+        cand = neighbour(orders, rng, fusable)
         if cand is None:
             continue
         value = objective(problem, cand)
         if value <= best + EPS:
             orders, best = cand, value
-    return orders
-
-
-def fuse(problem: PipelineProblem, orders: Orders, budget: Budget) -> Orders:
-    """Replace B(s, j) (and its W) by a fused BW(s, j) at B's place wherever that does not make
-    the objective worse, one op at a time, while the budget lasts."""
-    best = objective(problem, orders)
-    for d in range(len(orders)):
-        i = 0
-        while i < len(orders[d]) and not budget.expired():
-            kind, s, j = orders[d][i]
-            if kind == "B":
-                row = [op for op in orders[d] if op != ("W", s, j)]
-                row[i] = ("BW", s, j)
-                cand = [*orders[:d], row, *orders[d + 1 :]]
-                value = objective(problem, cand)
-                if value <= best + EPS:
-                    orders, best = cand, value
-            i += 1
     return orders
