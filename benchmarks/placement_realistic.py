@@ -16,6 +16,7 @@ in the same run as its limit.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "placement_realistic.md")
     a = ap.parse_args()
     t = time.perf_counter()
+    load0 = os.getloadavg()[0]
     lines = [
         "# Placement on realistic loads",
         "",
@@ -140,7 +142,8 @@ def main() -> None:
         "",
         *rows(a.seed, a.time_limit),
         "",
-        f"Total wall time: {time.perf_counter() - t:.0f} s",
+        f"Total wall time: {time.perf_counter() - t:.0f} s; load average (1 min) at start "
+        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}",
     ]
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("\n".join(lines) + "\n")

@@ -10,6 +10,7 @@ benchmarks/results/placement_traffic.md:
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ TOLERANCES = (0.0, 0.002, 0.005, 0.01)
 
 def main() -> None:
     t = time.perf_counter()
+    load0 = os.getloadavg()[0]
     base = instance("t", 8, 64, 16, 4, 4, seed=0, traffic_weight=1e-3)
     ref = PlacementProblem.model_validate(base)
     runs = [("EPLB greedy", solve_eplb, {})]
@@ -44,7 +46,9 @@ def main() -> None:
     for name, backend, extra in runs:
         p = PlacementProblem.model_validate({**base, **extra})
         out = backend(p, SolveOptions(time_limit=20, threads=1), None)
-        m = validate(ref, out.solution).metrics
+        report = validate(ref, out.solution)
+        assert report.feasible, report.violations[:3]
+        m = report.metrics
         traffic = m["inter_node_traffic"]
         only = traffic if name == "balance only" else only
         change = "" if only is None else f"{100 * (traffic / only - 1):+.1f} %"
@@ -53,7 +57,11 @@ def main() -> None:
             f"{change} |"
         )
         print(lines[-1], flush=True)
-    lines += ["", f"Total wall time: {time.perf_counter() - t:.0f} s"]
+    lines += [
+        "",
+        f"Total wall time: {time.perf_counter() - t:.0f} s; load average (1 min) at start "
+        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}",
+    ]
     (ROOT / "results" / "placement_traffic.md").write_text("\n".join(lines) + "\n")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from schedkit.models.placement.bounds import greedy_counts
 from schedkit.models.placement.layout import trivial_layer, value
+from schedkit.models.placement.node_greedy import group_nodes, node_greedy
 from schedkit.models.placement.problem import PlacementProblem
 
 
@@ -78,16 +79,7 @@ def home_nodes(
     """A home node per group: longest-first by the load of the group's first replicas, at
     most `room` experts per node."""
     first = (w.max(axis=0) / cnt).reshape(-1, group_size).sum(axis=1)
-    home = np.empty(len(first), dtype=np.int64)
-    load = np.zeros(nodes)
-    used = np.zeros(nodes, dtype=np.int64)
-    for u in np.argsort(-first, kind="stable"):
-        ok = np.flatnonzero(used + group_size <= room)
-        n = int(ok[np.argmin(load[ok])])
-        home[u] = n
-        load[n] += first[u]
-        used[n] += group_size
-    return home
+    return group_nodes(first, nodes, group_size, room)
 
 
 def spread_extras(
@@ -173,8 +165,10 @@ def load_start(p: PlacementProblem, w: np.ndarray) -> np.ndarray:
     if p.groups_strict:
         return strict_start(w, p)
     cnt = replicate(w, p.num_slots)
-    if p.groups_primary:
-        per_node = p.gpus_per_node * p.slots_per_gpu
-        _, rep = primary_start(w, cnt, p.group_size, p.nodes, per_node)
-        return pack_nodes(w, rep, p.gpus_per_node, p.slots_per_gpu)
+    if p.groups_primary:  # the better of the node-aware greedy and the greedy counts
+        gpn, S = p.gpus_per_node, p.slots_per_gpu
+        _, fast = node_greedy(w, p.group_size, p.nodes, gpn, S)
+        _, spread = primary_start(w, cnt, p.group_size, p.nodes, gpn * S)
+        packs = [pack_nodes(w, rep, gpn, S) for rep in (fast, spread)]
+        return min(packs, key=lambda q: value(w, q))
     return pack_counts(w, cnt, p.num_gpus, p.slots_per_gpu)

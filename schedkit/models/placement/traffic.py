@@ -6,7 +6,9 @@ With the neighbouring layers fixed, a layer's inter-node traffic is linear in th
 of its experts: sum over (e, n) of cost[e, n] x share[e, n], share = replicas of e on node n /
 replicas of e. Swapping two replicas on GPUs of different nodes keeps every replica count, so
 only the two GPUs' loads change; the pass applies the swap that lowers traffic most while both
-GPUs stay within `cap` (every scenario), until none does. Under `group_local: primary` the last
+GPUs stay within `cap` (every scenario), until none does; a swap that puts a GPU over the cap
+is still taken when re-splitting that node's GPUs (`repartition`, replicas stay on the node,
+so the traffic is unchanged) brings every GPU back under it. Under `group_local: primary` the last
 replica of an expert on its home node stays on that node. Before the swaps, `permute` moves
 whole GPUs (or whole nodes, when groups must stay together) to the nodes that minimise the
 traffic, by linear assignment: loads do not change at all.
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedkit.models.placement.layout import group_homes
+from schedkit.models.placement.resplit import repartition, split_masks
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -82,43 +85,160 @@ def traffic_pass(
     if group_size is not None and home is None:
         return None
     cnt = np.bincount(place.ravel(), minlength=E).astype(float)
-    per = w / cnt  # (K, E); counts never change
-    host = np.repeat(np.arange(G), S)
-    node = host // gpus_per_node
-    loads = per[:, place].sum(axis=2)  # (K, G)
-    cross = node[:, None] != node[None, :]
+    node = np.repeat(np.arange(G), S) // gpus_per_node
     limit = cap * (1 + EPS) + EPS
+    masks = split_masks(S)
     swapped = 0
     while swapped < max_swaps and not budget.expired():
-        cells = place.ravel()
-        here = cost[cells, node] / cnt[cells]  # (n,) traffic of each replica where it is
-        # move replica i to node of j: cost[a_i, n_j] / c_a_i
-        there = cost[cells][:, node] / cnt[cells][:, None]  # (n, n)
-        delta = there - here[:, None]
-        delta = delta + delta.T
-        bad = ~cross | (cells[:, None] == cells[None, :]) | (delta >= -EPS)
-        if home is not None:
-            at_home = node == home[cells]
-            n_home = np.bincount(cells[at_home], minlength=E)
-            pinned = at_home & (n_home[cells] == 1)
-            bad |= pinned[:, None] | pinned[None, :]
-        if bad.all():
+        delta = swap_gains(place, cost, cnt, node, home)
+        gain = np.where(delta < -EPS, delta, np.inf)
+        new = plain_swap(w, place, gain, cnt, limit)
+        if new is None:
+            new = repaired_swap(w, place, gain, cnt, limit, gpus_per_node, masks)
+        if new is None:
+            new = double_swap(w, place, delta, gain, cnt, limit, gpus_per_node, masks, home)
+        if new is None:
             break
-        # loads after the swap: GPU of i gets a_j instead of a_i, and vice versa
-        pi, pj = per[:, cells][:, :, None], per[:, cells][:, None, :]
-        li = loads[:, host][:, :, None] - pi + pj
-        lj = loads[:, host][:, None, :] - pj + pi
-        worst = np.maximum(li.max(axis=0), lj.max(axis=0))
-        bad |= worst > limit
-        if bad.all():
-            break
-        delta = np.where(bad, np.inf, delta)
-        i, j = divmod(int(np.argmin(delta)), len(cells))
-        gi, si = divmod(i, S)
-        gj, sj = divmod(j, S)
-        a, b = int(place[gi, si]), int(place[gj, sj])
-        place[gi, si], place[gj, sj] = b, a
-        loads[:, gi] += per[:, b] - per[:, a]
-        loads[:, gj] += per[:, a] - per[:, b]
+        place = new
         swapped += 1
     return place if swapped or not np.array_equal(place, start) else None
+
+
+REPAIR_TRIES = 24
+"""Most traffic-lowering swaps (best first) tried per step of the traffic pass."""
+
+
+def swap_gains(
+    place: np.ndarray, cost: np.ndarray, cnt: np.ndarray, node: np.ndarray, home: np.ndarray | None
+) -> np.ndarray:
+    """(n, n) traffic change of swapping replica i (slot-major) with replica j of another
+    node; inf where not allowed (same node or expert, a last home replica). Traffic is
+    linear in the replicas' nodes, so swaps of four distinct replicas add up."""
+    cells = place.ravel()
+    here = cost[cells, node] / cnt[cells]  # traffic of each replica where it is
+    there = cost[cells][:, node] / cnt[cells][:, None]  # replica i on the node of j
+    delta = there - here[:, None]
+    delta = delta + delta.T
+    bad = (node[:, None] == node[None, :]) | (cells[:, None] == cells[None, :])
+    if home is not None:
+        at_home = node == home[cells]
+        n_home = np.bincount(cells[at_home], minlength=len(cnt))
+        pinned = at_home & (n_home[cells] == 1)
+        bad |= pinned[:, None] | pinned[None, :]
+    out: np.ndarray = np.where(bad, np.inf, delta)
+    return out
+
+
+def plain_swap(
+    w: np.ndarray, place: np.ndarray, delta: np.ndarray, cnt: np.ndarray, limit: float
+) -> np.ndarray | None:
+    """`place` after the swap of the largest gain in `delta` that keeps both GPUs within
+    `limit`; None when there is none."""
+    G, S = place.shape
+    per = w / cnt
+    cells, host = place.ravel(), np.repeat(np.arange(G), S)
+    loads = per[:, place].sum(axis=2)[:, host]  # (K, n) load of each replica's GPU
+    pi, pj = per[:, cells][:, :, None], per[:, cells][:, None, :]
+    worst = np.maximum(
+        (loads[:, :, None] - pi + pj).max(axis=0), (loads[:, None, :] - pj + pi).max(axis=0)
+    )
+    delta = np.where(worst > limit, np.inf, delta)
+    flat = int(np.argmin(delta))
+    if not np.isfinite(delta.flat[flat]):
+        return None
+    i, j = divmod(flat, G * S)
+    out = place.copy()
+    out.flat[i], out.flat[j] = place.flat[j], place.flat[i]
+    return out
+
+
+def repaired_swap(
+    w: np.ndarray,
+    place: np.ndarray,
+    gain: np.ndarray,
+    cnt: np.ndarray,
+    limit: float,
+    gpus_per_node: int,
+    masks: np.ndarray,
+) -> np.ndarray | None:
+    """The best of the `REPAIR_TRIES` largest gains whose swap `swapped_within` makes fit."""
+    for flat in np.argsort(gain, axis=None)[:REPAIR_TRIES]:
+        if not np.isfinite(gain.flat[flat]):
+            return None
+        pair = divmod(int(flat), place.size)
+        new = swapped_within(w, place, [pair], cnt, limit, gpus_per_node, masks)
+        if new is not None:
+            return new
+    return None
+
+
+def double_swap(
+    w: np.ndarray,
+    place: np.ndarray,
+    delta: np.ndarray,
+    gain: np.ndarray,
+    cnt: np.ndarray,
+    limit: float,
+    gpus_per_node: int,
+    masks: np.ndarray,
+    home: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """For each of the `REPAIR_TRIES` largest gains (i, j): the second swap (k, l) between
+    the same two nodes that moves the load back within the nodes' room under `limit` and
+    keeps the sum of both traffic changes lowest (negative), the nodes then re-split. With
+    `home` (node per expert), the second swap never takes another replica of the same
+    expert off its home node (both could be its last ones there)."""
+    S = place.shape[1]
+    cells = place.ravel()
+    size = (w / cnt).max(axis=0)[place.ravel()]
+    node = np.arange(place.size) // (S * gpus_per_node)
+    loads = (w / cnt)[:, place].sum(axis=2).max(axis=0)
+    room = (limit - loads).reshape(-1, gpus_per_node).sum(axis=1)
+    for flat in np.argsort(gain, axis=None)[:REPAIR_TRIES]:
+        if not np.isfinite(gain.flat[flat]):
+            return None
+        i, j = divmod(int(flat), place.size)
+        a, b = node[i], node[j]
+        ks = np.flatnonzero((node == a) & (np.arange(place.size) != i))
+        ls = np.flatnonzero((node == b) & (np.arange(place.size) != j))
+        if home is not None:
+            ks = ks[(cells[ks] != cells[i]) | (home[cells[i]] != a)]
+            ls = ls[(cells[ls] != cells[j]) | (home[cells[j]] != b)]
+        shift = size[j] - size[i] + size[ls][None, :] - size[ks][:, None]  # node a's change
+        total = gain.flat[flat] + delta[np.ix_(ks, ls)]
+        total[(shift > room[a]) | (-shift > room[b])] = np.inf
+        best = int(np.argmin(total))
+        if total.flat[best] >= -EPS:
+            continue
+        k, m = divmod(best, len(ls))
+        pairs = [(i, j), (int(ks[k]), int(ls[m]))]
+        new = swapped_within(w, place, pairs, cnt, limit, gpus_per_node, masks)
+        if new is not None:
+            return new
+    return None
+
+
+def swapped_within(
+    w: np.ndarray,
+    place: np.ndarray,
+    pairs: list[tuple[int, int]],
+    cnt: np.ndarray,
+    limit: float,
+    gpus_per_node: int,
+    masks: np.ndarray,
+) -> np.ndarray | None:
+    """`place` with the replicas of each pair of slots (slot-major) swapped, the nodes of a
+    GPU over `limit` re-split (`repartition`); None when one still is over."""
+    S = place.shape[1]
+    out = place.copy()
+    for i, j in pairs:
+        out.flat[i], out.flat[j] = out.flat[j], out.flat[i]
+    per = w / cnt
+    for g in sorted({x // S for pair in pairs for x in pair}):
+        if per[:, out[g]].sum(axis=1).max() <= limit:
+            continue
+        sl = slice(g - g % gpus_per_node, g - g % gpus_per_node + gpus_per_node)
+        out[sl] = repartition(w, out[sl], cnt, masks)
+        if per[:, out[sl]].sum(axis=2).max() > limit:
+            return None
+    return out

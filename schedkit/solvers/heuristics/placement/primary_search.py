@@ -12,8 +12,6 @@ GPU-level `LocalSearch`, home replicas pinned to their node.
 
 from __future__ import annotations
 
-import itertools
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,12 +19,28 @@ import numpy as np
 from schedkit.models.placement.bounds import enumerated_counts
 from schedkit.models.placement.construct import pack_nodes, primary_start, replicate
 from schedkit.models.placement.layout import value
+from schedkit.models.placement.node_greedy import node_greedy
+from schedkit.models.placement.resplit import repartition, split_masks
 from schedkit.solvers.heuristics.placement.flat_search import ENUM_CANDIDATES, LocalSearch
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
 
 EPS = 1e-9
+FOCUS = 3
+"""Units whose replicas are scored for swaps in a step of `BalanceSearch`."""
+
+
+def smallest_sum(rep: np.ndarray, item: np.ndarray, k: int) -> np.ndarray:
+    """(U,) sum of the `k` smallest replicas of each unit (`rep[u, e]` copies of `item[e]`)."""
+    if k <= 0:
+        return np.zeros(len(rep))
+    order = np.argsort(item, kind="stable")
+    r = rep[:, order]
+    before = np.cumsum(r, axis=1) - r
+    take = np.clip(k - before, 0, r)
+    out: np.ndarray = (take * item[order]).sum(axis=1)
+    return out
 
 
 class BalanceSearch:
@@ -72,13 +86,11 @@ class BalanceSearch:
         top3 = np.argsort(-on, axis=1, kind="stable")[:, :3]  # largest experts per unit
         size = np.maximum(np.take_along_axis(on, top3, axis=1), 0.0)
         pad = 3 - top3.shape[1]  # fewer than 3 experts: never matched, size 0
-        self.top3 = np.pad(top3, ((0, 0), (0, pad)), constant_values=-1)
-        self.top3_size = np.pad(size, ((0, 0), (0, pad)))
-        self.small = np.zeros(len(self.rep))
-        if self.per_gpu > 1:
-            self.small = np.array(
-                [np.sort(np.repeat(self.item, r))[: self.per_gpu - 1].sum() for r in self.rep]
-            )
+        if pad:
+            top3 = np.pad(top3, ((0, 0), (0, pad)), constant_values=-1)
+            size = np.pad(size, ((0, 0), (0, pad)))
+        self.top3, self.top3_size = top3, size
+        self.small = smallest_sum(self.rep, self.item, self.per_gpu - 1)
 
     def key(self, loads: np.ndarray, proxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(top, sum of squares) from unit loads (K, U, ...) and packing proxies (U, ...)."""
@@ -139,23 +151,36 @@ class BalanceSearch:
         top[np.arange(P), e] = np.inf
         return top, sq
 
-    def swaps(self, a: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (P, P) of swapping the replica of e_i on a_i with that of e_j on a_j."""
+    def swaps(
+        self, a: np.ndarray, e: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (R, P) of swapping the replica of e_i on a_i (i in `rows`, default all)
+        with that of e_j on a_j."""
         P = len(e)
-        d = self.per[:, e][:, None, :] - self.per[:, e][:, :, None]  # (K, i, j): j - i
-        new = np.repeat(self.loads[:, :, None, None], P, axis=2).repeat(P, axis=3)
-        i, j = np.meshgrid(np.arange(P), np.arange(P), indexing="ij")
-        new[:, a[i], i, j] += d
-        new[:, a[j], i, j] -= d
+        rows = np.arange(P) if rows is None else rows
+        R = len(rows)
+        d = self.per[:, e][:, None, :] - self.per[:, e[rows]][:, :, None]  # (K, r, j): j - i
+        new = np.repeat(self.loads[:, :, None, None], R, axis=2).repeat(P, axis=3)
+        r, j = np.meshgrid(np.arange(R), np.arange(P), indexing="ij")
+        i = rows[r]
+        new[:, a[i], r, j] += d
+        new[:, a[j], r, j] -= d
         # largest replica left on a_p once one replica of e_p is gone
         last = (self.rep[a, e] == 1) & (self.top3[a, 0] == e)
         left = np.where(last, self.top3_size[a, 1], self.top3_size[a, 0])
-        largest = np.repeat(self.top3_size[:, :1, None], P, axis=1).repeat(P, axis=2)
-        largest[a[i], i, j] = np.maximum(left[i], self.item[e[j]])
-        largest[a[j], i, j] = np.maximum(left[j], self.item[e[i]])
+        largest = np.repeat(self.top3_size[:, :1, None], R, axis=1).repeat(P, axis=2)
+        largest[a[i], r, j] = np.maximum(left[i], self.item[e[j]])
+        largest[a[j], r, j] = np.maximum(left[j], self.item[e[i]])
         top, sq = self.key(new, largest + self.small[:, None, None])
         top[(a[i] == a[j]) | (e[i] == e[j])] = np.inf
         return top, sq
+
+    def focus(self, a: np.ndarray) -> np.ndarray:
+        """Indices of the removable replicas on the `FOCUS` units of largest value (a swap
+        that lowers the largest value moves a replica of one of them)."""
+        value = np.maximum(self.loads.max(axis=0) / self.gpn, self.top3_size[:, 0] + self.small)
+        hot = np.argsort(-value, kind="stable")[:FOCUS]
+        return np.flatnonzero(np.isin(a, hot))
 
     def group_swaps(self) -> tuple[np.ndarray, np.ndarray]:
         """Scores (groups, groups) of swapping the home nodes of two groups (nodes as units;
@@ -181,8 +206,9 @@ class BalanceSearch:
         top, sq = self.key(self.loads, self.top3_size[:, 0] + self.small)
         a, e = self.removable()
         scored = [("group", self.group_swaps())] if self.node_units else []
+        rows = self.focus(a)
         if len(e):
-            scored += [("rerep", self.rereplicate(a, e)), ("swap", self.swaps(a, e))]
+            scored += [("rerep", self.rereplicate(a, e)), ("swap", self.swaps(a, e, rows))]
         best: tuple[float, float, str, tuple[int, int]] | None = None
         for kind, (t, s) in scored:
             ok = (t < top - EPS * top) | ((t <= top + EPS * top) & (s < sq - EPS * sq))
@@ -196,7 +222,8 @@ class BalanceSearch:
                 best = cand
         if best is None:
             return False
-        self._apply(best[2], *best[3], a, e)
+        i, j = best[3]
+        self._apply(best[2], int(rows[i]) if best[2] == "swap" else i, j, a, e)
         return True
 
     def _apply(self, kind: str, i: int, j: int, a: np.ndarray, e: np.ndarray) -> None:
@@ -223,53 +250,6 @@ class BalanceSearch:
         for _ in range(max_steps):
             if budget.expired() or not self.step():
                 return
-
-
-SPLIT_LIMIT = 4000
-"""Most splits of two GPUs' replicas `repartition` enumerates (else single exchanges)."""
-
-
-def split_masks(per_gpu: int) -> np.ndarray:
-    """(M, 2 per_gpu) which of two GPUs' replicas go to the first: every even split (the first
-    replica fixed on the first GPU, by symmetry) when few, else every one-for-one exchange."""
-    n = 2 * per_gpu
-    if math.comb(n, per_gpu) <= SPLIT_LIMIT:
-        subsets = [c for c in itertools.combinations(range(n), per_gpu) if c[0] == 0]
-        masks = np.zeros((len(subsets), n), dtype=bool)
-        for r, c in enumerate(subsets):
-            masks[r, list(c)] = True
-        return masks
-    masks = np.zeros((per_gpu * per_gpu + 1, n), dtype=bool)
-    masks[:, :per_gpu] = True
-    for i, j in itertools.product(range(per_gpu), repeat=2):
-        masks[1 + i * per_gpu + j, [i, per_gpu + j]] = [False, True]
-    return masks
-
-
-def repartition(
-    w: np.ndarray, block: np.ndarray, cnt: np.ndarray, masks: np.ndarray, rounds: int = 200
-) -> np.ndarray:
-    """The GPUs of one node: re-split the hottest GPU's and another GPU's replicas (the best
-    split over `masks`, the best partner) while that lowers the hottest GPU; counts and node
-    unchanged."""
-    per = w / cnt
-    block = block.copy()
-    G = len(block)
-    for _ in range(rounds):
-        loads = per[:, block].sum(axis=2).max(axis=0)
-        h = int(np.argmax(loads))
-        others = np.delete(np.arange(G), h)
-        if not len(others):
-            break
-        items = np.concatenate([np.repeat(block[h][None], len(others), axis=0), block[others]], 1)
-        size = per[:, items]  # (K, G - 1, 2S)
-        first = size @ masks.T  # (K, G - 1, M)
-        worst = np.maximum(first, size.sum(axis=2, keepdims=True) - first).max(axis=0)
-        g, k = np.unravel_index(int(np.argmin(worst)), worst.shape)
-        if worst[g, k] >= loads[h] * (1 - EPS):
-            break
-        block[h], block[others[g]] = items[g][masks[k]], items[g][~masks[k]]
-    return block
 
 
 def on_gpus(w: np.ndarray, search: BalanceSearch, gpus_per_node: int, per_gpu: int) -> np.ndarray:
@@ -397,34 +377,54 @@ def moved_counts_load(w: np.ndarray, slots: int) -> float:
     return float((m * w / (m + 1)).sum())
 
 
+def primary_starts(
+    w: np.ndarray, gpus: int, gpus_per_node: int, per_gpu: int, group_size: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(home per expert, (nodes, E) replicas) to search from: the node-aware greedy
+    (`node_greedy`, best on hot groups), the greedy counts spread over nodes (best on
+    log-normal loads) plus the best enumerated count vectors when few experts, and with at
+    most one group per node `transfer_start`."""
+    nodes = gpus // gpus_per_node
+    per_node = gpus_per_node * per_gpu
+    starts = [node_greedy(w, group_size, nodes, gpus_per_node, per_gpu)]
+    starts += [
+        primary_start(w, cnt, group_size, nodes, per_node) for cnt in count_starts(w, gpus, per_gpu)
+    ]
+    if per_node // group_size == 1 and nodes > w.shape[1] // group_size - 1:
+        starts.append(transfer_start(w, group_size, nodes, per_node))
+    return starts
+
+
 def solve_primary(
     w: np.ndarray, gpus: int, gpus_per_node: int, per_gpu: int, group_size: int, budget: Budget
 ) -> np.ndarray:
     """A placement where every expert has a replica on its group's home node.
 
-    Per start count vector (`count_starts`): greedy homes, extras spread largest first
-    (`spread_extras`); that start and the node-balanced state are put on GPUs; they are
-    polished in order of packed value (those within `LS_SLACK` of the best result: the start
-    can win on tiny instances, where packing, not node balance, decides); the best result.
+    The first start (`node_greedy`) is packed at once, so a layer with no time left still
+    gets a good answer; then each start (`primary_starts`) gets a share of the budget for
+    the node-level search; the searched states and the starts are put on GPUs and polished in
+    order of packed value (those within `LS_SLACK` of the best result: a start can win on
+    tiny instances, where packing, not node balance, decides); the best result.
     """
     nodes = gpus // gpus_per_node
-    per_node = gpus_per_node * per_gpu
     units = np.arange(nodes)
-    cands = []
-    starts = [
-        primary_start(w, cnt, group_size, nodes, per_node) for cnt in count_starts(w, gpus, per_gpu)
-    ]
-    if per_node // group_size == 1 and nodes > w.shape[1] // group_size - 1:
-        starts.append(transfer_start(w, group_size, nodes, per_node))
-    for home, rep in starts:
+    starts = primary_starts(w, gpus, gpus_per_node, per_gpu, group_size)
+    first = BalanceSearch(w, starts[0][1], starts[0][0], group_size, units, gpus_per_node, per_gpu)
+    quick = on_gpus(w, first, gpus_per_node, per_gpu)
+    if budget.expired():
+        return quick
+    cands = [(quick, first.home)]
+    for i, (home, rep) in enumerate(starts):
         start = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
         search = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
-        search.run(budget)
-        cands += [(on_gpus(w, s, gpus_per_node, per_gpu), s.home) for s in (search, start)]
+        search.run(budget.part(2 * (len(starts) - i)))
+        cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
+        if i:
+            cands.append((on_gpus(w, start, gpus_per_node, per_gpu), start.home))
     cands.sort(key=lambda c: value(w, c[0]))
-    best, best_v = cands[0][0], np.inf
+    best, best_v = cands[0][0], value(w, cands[0][0])
     for place, home_of in cands:
-        if value(w, place) > best_v * (1 + LS_SLACK):
+        if budget.expired() or value(w, place) > best_v * (1 + LS_SLACK):
             continue
         out = polish(w, place, home_of, group_size, gpus_per_node, budget)
         if value(w, out) < best_v - EPS:

@@ -1,0 +1,133 @@
+"""A node-level MILP lower bound for `group_local: primary` with one group per node.
+
+Relaxation of one layer: GPUs are merged into their node (a node's load / `gpus_per_node`
+and every replica must stay under T), everything else is kept: integer replica counts, the
+replicas of each expert on each node, the home replica of every expert on its group's node,
+and exactly `gpus_per_node x slots_per_gpu` replicas per node. With one group per node every
+node is the home of exactly one group and nodes are interchangeable, so group g's home is node
+g without loss of generality. Counts below `K_e` are exact (binary z[e, k], y[n, e, k]
+replicas on node n when the count is k, load y w_e / k); the last bucket means "K_e or more",
+with a continuous load s[n, e] <= y w_e / K_e and sum_n s[n, e] = w_e (a relaxation, so the
+bound stays valid). Solved by HiGHS (`scipy.optimize.milp`); its dual bound is a lower bound
+on the layer's largest GPU load under the even split, and at optimality the node-level optimum.
+
+Too slow for every solve (seconds to a minute per layer of 256 experts); used to judge the
+heuristic on the layers where it stays furthest from the combinatorial bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+EXACT_COUNTS = 3
+"""Counts kept exact beyond the least count an expert needs at the known bound."""
+
+
+@dataclass
+class NodeBound:
+    """Dual bound, best node-level value found (inf if none), (nodes, E) replicas of it."""
+
+    bound: float
+    value: float
+    rep: np.ndarray | None
+
+
+class _Columns:
+    """Column indices of the MILP's variables."""
+
+    def __init__(self, K: np.ndarray, nodes: int) -> None:
+        E = len(K)
+        self.zk = [(e, k) for e in range(E) for k in range(1, int(K[e]) + 1)]
+        self.z = {ek: i for i, ek in enumerate(self.zk)}
+        base = len(self.zk)
+        self.y = {
+            (n, e, k): base + i * nodes + n
+            for i, (e, k) in enumerate(self.zk)
+            for n in range(nodes)
+        }
+        base += len(self.zk) * nodes
+        self.s = {(n, e): base + e * nodes + n for e in range(E) for n in range(nodes)}
+        self.t = base + E * nodes
+        self.count = self.t + 1
+
+
+def node_bound(
+    w: np.ndarray,
+    group_size: int,
+    nodes: int,
+    gpus_per_node: int,
+    per_gpu: int,
+    known: float,
+    time_limit: float,
+) -> NodeBound:
+    """The node-level MILP bound of one layer (loads `w` (E,), `known`: a valid bound)."""
+    E, per_node = len(w), gpus_per_node * per_gpu
+    spare = nodes * per_node - E
+    assert E == nodes * group_size, "one group per node"
+    K = np.minimum(np.maximum(1, np.ceil(w / known - 1e-9)).astype(int) + EXACT_COUNTS, 1 + spare)
+    col = _Columns(K, nodes)
+    rows: list[tuple[list[tuple[int, float]], float, float]] = []
+    for e in range(E):
+        top = int(K[e])
+        rows.append(([(col.z[e, k], 1.0) for k in range(1, top + 1)], 1.0, 1.0))
+        for k in range(1, top + 1):
+            ys = [(col.y[n, e, k], 1.0) for n in range(nodes)]
+            rows.append(([*ys, (col.z[e, k], -float(k))], 0.0, 0.0 if k < top else np.inf))
+            rows.append(([(col.y[e // group_size, e, k], 1.0), (col.z[e, k], -1.0)], 0.0, np.inf))
+            rows.append(([(col.z[e, k], w[e] / k), (col.t, -1.0)], -np.inf, 0.0))
+        rows.append(([(col.s[n, e], 1.0) for n in range(nodes)] + [(col.z[e, top], -w[e])], 0, 0))
+        for n in range(nodes):
+            rows.append(([(col.s[n, e], 1.0), (col.y[n, e, top], -w[e] / top)], -np.inf, 0.0))
+    for n in range(nodes):
+        ys = [(col.y[n, e, k], 1.0) for e, k in col.zk]
+        rows.append((ys, per_node, per_node))
+        load = [(col.y[n, e, k], w[e] / k) for e, k in col.zk if k < K[e]]
+        load += [(col.s[n, e], 1.0) for e in range(E)]
+        rows.append(([*load, (col.t, -float(gpus_per_node))], -np.inf, 0.0))
+    return _solve(rows, col, K, w, nodes, time_limit)
+
+
+def _solve(
+    rows: list[tuple[list[tuple[int, float]], float, float]],
+    col: _Columns,
+    K: np.ndarray,
+    w: np.ndarray,
+    nodes: int,
+    time_limit: float,
+) -> NodeBound:
+    r = [i for i, (ent, _, _) in enumerate(rows) for _ in ent]
+    c = [j for ent, _, _ in rows for j, _ in ent]
+    v = [x for ent, _, _ in rows for _, x in ent]
+    A = sp.csr_matrix((v, (r, c)), shape=(len(rows), col.count))
+    lo = np.array([x[1] for x in rows], dtype=float)
+    hi = np.array([x[2] for x in rows], dtype=float)
+    ub = np.full(col.count, np.inf)
+    integ = np.ones(col.count)
+    for j in col.z.values():
+        ub[j] = 1
+    for (_, e, k), j in col.y.items():
+        ub[j] = k if k < K[e] else np.inf
+    for (_, e), j in col.s.items():
+        ub[j], integ[j] = w[e], 0
+    integ[col.t] = 0
+    obj = np.zeros(col.count)
+    obj[col.t] = 1.0
+    res = milp(
+        obj,
+        constraints=LinearConstraint(A, lo, hi),
+        integrality=integ,
+        bounds=Bounds(np.zeros(col.count), ub),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-7},
+    )
+    bound = float(getattr(res, "mip_dual_bound", None) or 0.0)
+    if res.x is None:
+        return NodeBound(bound, np.inf, None)
+    x = np.round(res.x).astype(np.int64)
+    rep = np.zeros((nodes, len(K)), dtype=np.int64)
+    for (n, e, _), j in col.y.items():
+        rep[n, e] += x[j]
+    return NodeBound(bound, float(res.x[col.t]), rep)

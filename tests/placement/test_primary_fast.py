@@ -1,0 +1,139 @@
+"""`group_local: primary` fast start (node-aware greedy), the node-level MILP bound, and the
+traffic pass's double swaps: exact values on small instances, bounds against brute force,
+traffic cut at equal largest loads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from schedkit.generate.placement import instance
+from schedkit.models.placement import PlacementProblem, PlacementSolution, validate
+from schedkit.models.placement.bounds import layer_bound
+from schedkit.models.placement.construct import (
+    load_start,
+    pack_nodes,
+    primary_start,
+    replicate,
+)
+from schedkit.models.placement.layout import group_homes, value
+from schedkit.models.placement.node_greedy import node_greedy
+from schedkit.models.placement.primary_relaxation import node_bound
+from schedkit.models.placement.traffic import traffic_pass
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.portfolio import solve
+
+from .test_primary_bound import brute_primary
+
+
+def one_layer(w: list[float], nodes: int, gpn: int, per_gpu: int, groups: int) -> PlacementProblem:
+    return PlacementProblem.model_validate(
+        {
+            "loads": [w],
+            "nodes": nodes,
+            "gpus_per_node": gpn,
+            "slots_per_gpu": per_gpu,
+            "groups": groups,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("w", "per_gpu", "best"),
+    [
+        # the hot group sends one replica (5 tokens) to the other node's free slot
+        ([10.0, 10.0, 1.0, 1.0], 3, 15.0),
+        # one free slot outside: half of the 8-token expert leaves, 6 splits at home
+        ([8.0, 6.0, 1.0, 1.0, 1.0, 1.0], 4, 11.0),
+    ],
+)
+def test_node_greedy_reaches_the_optimum(w, per_gpu, best):
+    size = len(w) // 2
+    p = one_layer(w, 2, 1, per_gpu, 2)
+    home, rep = node_greedy(np.array([w]), size, 2, 1, per_gpu)
+    place = pack_nodes(np.array([w]), rep, 1, per_gpu)
+    assert value(np.array([w]), place) == best
+    assert layer_bound(p, 0) == best  # the transfer bound: proven optimal
+    assert (rep.sum(axis=1) == per_gpu).all() and (rep[home, np.arange(len(w))] >= 1).all()
+
+
+def test_node_greedy_beats_greedy_counts_on_hot_groups():
+    # the deepseek-v3 shape at EP64 (3 layers): 8 groups of 32 on 8 nodes, 8 free slots each
+    data = instance(
+        "g", 3, 256, 64, 8, 8, groups=8, seed=0, dist="grouped", skew=0.6, group_skew=0.45
+    )
+    p = PlacementProblem.model_validate({**data, "groups": 8})
+    for layer in range(3):
+        w = p.load_stack[:, layer, :]
+        fast = load_start(p, w)
+        assert group_homes(fast, 256, 8, 32) is not None
+        assert (fast.shape, np.bincount(fast.ravel(), minlength=256).min()) == ((64, 5), 1)
+        _, rep = primary_start(w, replicate(w, 320), 32, 8, 40)
+        assert value(w, fast) < value(w, pack_nodes(w, rep, 8, 5))
+
+
+def test_primary_start_valid_with_fewer_groups_than_nodes():
+    data = instance("g", 2, 32, 32, 4, 2, seed=2)
+    p = PlacementProblem.model_validate({**data, "groups": 2})
+    layers = [load_start(p, p.load_stack[:, i, :]).tolist() for i in range(2)]
+    assert validate(p, PlacementSolution(placement=layers)).feasible
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_node_bound_below_brute_force_optimum(seed):
+    rng = np.random.default_rng(seed)
+    w = rng.integers(1, 40, 4).astype(float)
+    w[:2] *= 3  # a hot group
+    opt = brute_primary(w, 2, 1, 3, 2)
+    p = one_layer(w.tolist(), 2, 1, 3, 2)
+    res = node_bound(w, 2, 2, 1, 3, layer_bound(p, 0), time_limit=10)
+    assert res.bound <= opt + 1e-6
+    assert res.bound >= layer_bound(p, 0) - 1e-6  # never below the replica and slot bounds
+
+
+def test_node_bound_exact_on_the_transfer_case():
+    res = node_bound(np.array([10.0, 10.0, 1.0, 1.0]), 2, 2, 1, 3, 11.0, time_limit=10)
+    assert res.bound == pytest.approx(15.0)
+    assert res.rep is not None and (res.rep.sum(axis=1) == 3).all()
+
+
+def test_traffic_double_swap_keeps_the_cap():
+    # nodes of one GPU: swapping a (5) and c (4) alone puts node B at 9 > 8; with b (2) and
+    # d (3) swapped too both nodes stay at 8 and the traffic drops from 20 to 2
+    w = np.array([[5.0, 2.0, 1.0, 4.0, 3.0, 1.0]])
+    place = np.array([[0, 1, 2], [3, 4, 5]])
+    cost = np.array([[10, 0], [0, 1], [0, 50], [0, 10], [1, 0], [50, 0]], dtype=float)
+    out = traffic_pass(w, place.copy(), cost, 8.0, 1, None, Budget.start(10))
+    assert out is not None
+    assert sorted(out[0]) == [2, 3, 4] and sorted(out[1]) == [0, 1, 5]
+    assert value(w, out) == 8.0
+    traffic = sum(cost[e, n] for n in range(2) for e in out[n])
+    assert traffic == 2.0
+
+
+def test_lexicographic_cuts_traffic_a_fifth_at_equal_loads():
+    base = instance("t", 4, 32, 8, 2, 4, seed=1, traffic_weight=1e-3)
+    only = PlacementProblem.model_validate({**base, "traffic_weight": 0.0})
+    lexi = PlacementProblem.model_validate(
+        {**base, "traffic_weight": 0.0, "traffic_mode": "lexicographic"}
+    )
+    a, b = solve(only, "heuristic", time_limit=5), solve(lexi, "heuristic", time_limit=5)
+    ma, mb = validate(only, a.solution).metrics, validate(only, b.solution).metrics
+    assert b.valid
+    assert np.all(np.array(mb["max_loads"]) <= np.array(ma["max_loads"]) * (1 + 1e-9))
+    assert mb["inter_node_traffic"] <= 0.8 * ma["inter_node_traffic"]
+
+
+def test_lexicographic_keeps_primary_groups_local():
+    # paired swaps must not take both home replicas of one expert off its home node
+    base = instance("t", 4, 64, 64, 4, 4, groups=8, seed=3, traffic_weight=1e-3)
+    only = PlacementProblem.model_validate({**base, "traffic_weight": 0.0})
+    lexi = PlacementProblem.model_validate(
+        {**base, "traffic_weight": 0.0, "traffic_mode": "lexicographic"}
+    )
+    assert lexi.groups_primary
+    a, b = solve(only, "heuristic", time_limit=5), solve(lexi, "heuristic", time_limit=5)
+    assert a.valid and b.valid  # the validator checks that every group has a home node
+    ma, mb = validate(only, a.solution).metrics, validate(only, b.solution).metrics
+    assert np.all(np.array(mb["max_loads"]) <= np.array(ma["max_loads"]) * (1 + 1e-9))
+    assert mb["inter_node_traffic"] < ma["inter_node_traffic"]
