@@ -27,11 +27,14 @@ from schedkit.models.rcpsp.bounds import critical_path_bound
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_one(path: str, time_limit: float, threads: int) -> dict[str, Any]:
-    """Solve one instance with CP-SAT; the row logged for it."""
+def run_one(
+    path: str, time_limit: float, threads: int, backend: str, share: float | None
+) -> dict[str, Any]:
+    """Solve one instance with `backend` (CP-SAT or `auto`); the row logged for it."""
     problem = schedkit.load(path)
+    params = {} if share is None else {"improve_share": share}
     start = time.monotonic()
-    result = schedkit.solve(problem, "cpsat", time_limit=time_limit, threads=threads)
+    result = schedkit.solve(problem, backend, time_limit=time_limit, threads=threads, params=params)
     return {
         "name": problem.name,
         "status": result.status.value,
@@ -93,10 +96,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="CP-SAT workers per process")
     ap.add_argument("--report-only", action="store_true", help="table from the log, no runs")
     ap.add_argument("--every", type=int, default=1, help="take every k-th instance")
+    ap.add_argument("--backend", default="cpsat", choices=["cpsat", "auto"])
+    ap.add_argument("--improve-share", type=float, default=None, help="params.improve_share")
     ap.add_argument("--tag", default="")
     ap.add_argument("--proven-from", default="", help="reuse proven rows of this run's log")
     args = ap.parse_args()
     tag = args.tag or f"{args.group}_{args.time_limit:g}s_every{args.every}"
+    run_args = (args.time_limit, args.threads, args.backend, args.improve_share)
     log = RESULTS / f"rcpsp_cpsat_{tag}.jsonl"
     done = load_log(log)
     if args.proven_from:
@@ -104,16 +110,18 @@ def main() -> None:
     todo = [str(p) for p in instances(args.group, args.every) if p.stem not in done]
     todo = [] if args.report_only else todo
     wall = time.monotonic()
-    run_logged(run_one, todo, (args.time_limit, args.threads), args.jobs, log)
+    run_logged(run_one, todo, run_args, args.jobs, log)
     rows = list(load_log(log).values())
     reused = sum("reused_from" in r for r in rows)
     elapsed = time.monotonic() - wall
     cmd = (
         f".venv/bin/python benchmarks/rcpsp_cpsat.py --group {args.group} --time-limit "
         f"{args.time_limit:g} --jobs {args.jobs} --threads {args.threads} --every {args.every}"
+        f" --backend {args.backend}"
+        + ("" if args.improve_share is None else f" --improve-share {args.improve_share:g}")
     )
     text = [
-        f"# RCPSP {args.group}, CP-SAT, {args.time_limit:g} s per instance",
+        f"# RCPSP {args.group}, {args.backend}, {args.time_limit:g} s per instance",
         "",
         f"Command: `{cmd}`",
         "",

@@ -10,9 +10,9 @@ import schedkit
 from schedkit.errors import ModelTooLarge
 from schedkit.generate.rcpsp import generate
 from schedkit.io.psplib import read_optima
-from schedkit.models.rcpsp import RcpspProblem
+from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
 from schedkit.solvers.milp.rcpsp import check_size
-from schedkit.solvers.result import Status
+from schedkit.solvers.result import SolveOptions, Status
 
 EASY_J30 = ["j301_1", "j305_1", "j3041_1", "j309_3"]
 
@@ -43,6 +43,21 @@ def test_cpsat_improvement_phase_keeps_proofs(
         problem, "cpsat", time_limit=20, threads=1, params={"improve_share": share}
     )
     assert result.status is Status.OPTIMAL and result.objective == optima["j3010_1"]
+
+
+def test_cpsat_proof_phase_proves_an_optimal_hint(data_dir: Path, optima: dict[str, int]) -> None:
+    """Given the optimum as its incumbent, CP-SAT proves it by finding nothing shorter."""
+    from schedkit.solvers.cpsat.rcpsp import solve as cpsat_solve
+
+    problem = _j30(data_dir, "j3010_1")
+    assert isinstance(problem, RcpspProblem)
+    first = schedkit.solve(problem, "cpsat", time_limit=20, threads=1)
+    hint = first.solution
+    assert isinstance(hint, RcpspSolution) and first.objective == optima["j3010_1"]
+    out = cpsat_solve(problem, SolveOptions(time_limit=20, threads=1), hint)
+    assert out.status is Status.OPTIMAL and out.lower_bound == optima["j3010_1"]
+    assert out.stats["proof"] == "nothing shorter than the incumbent"
+    assert out.solution is not None and list(out.solution.start) == list(hint.start)
 
 
 def test_milp_proves_smallest_j30(data_dir: Path, optima: dict[str, int]) -> None:

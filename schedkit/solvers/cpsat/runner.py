@@ -150,6 +150,7 @@ def run_cpsat(
         reason=reason,
         stats={
             "wall_time_s": round(solver.wall_time, 4),
+            "deterministic_time": round(solver.deterministic_time, 4),
             "branches": solver.num_branches,
             "conflicts": solver.num_conflicts,
             "cpsat_status": solver.status_name(code),
