@@ -120,7 +120,8 @@ def test_ray_executor_gives_the_same_rows_as_local(tmp_path: Path, data_dir: Pat
     common = {"paths": paths, "backends": ["heuristic"], "time_limits": [1.0], "jobs": 2}
     local = run_bench(BenchConfig(**common, db=str(tmp_path / "local.sqlite")))
     ray_rows = run_bench(BenchConfig(**common, db=str(tmp_path / "ray.sqlite"), executor="ray"))
-    fields = ("instance", "name", "backend", "status", "outcome", "best_known")
+    # not the status: whether the 1 s bound proves wt40#1 in time depends on the machine
+    fields = ("instance", "name", "backend", "objective", "outcome", "best_known")
     assert sorted(tuple(r[f] for f in fields) for r in ray_rows) == sorted(
         tuple(r[f] for f in fields) for r in local
     )

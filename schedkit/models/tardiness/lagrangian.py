@@ -138,6 +138,8 @@ class LagrangianResult:
     bound: float
     upper: int
     steps: int
+    mu: np.ndarray | None = None
+    """The multipliers of the best bound (stage 2 starts from them)."""
 
     def proven_bound(self) -> int:
         """The bound rounded up to the next integer, less a margin for float rounding."""
@@ -166,7 +168,7 @@ def lagrangian_bound(
         if res.steps % REPAIR_EVERY == 1 or not g.any():
             res.upper = min(res.upper, cost_of(problem, repair(problem, path, ends)))
         if bound > res.bound + 1e-9:
-            res.bound, stale = bound, 0
+            res.bound, res.mu, stale = bound, mu.copy(), 0
         else:
             stale += 1
             if stale >= PATIENCE:

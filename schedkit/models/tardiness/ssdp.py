@@ -1,0 +1,151 @@
+"""SSDP stages 2 and 3 for 1||sum w_j T_j (Tanaka, Fujikuma & Araki 2009): a proof of optimality.
+
+Stage 2 (`ssdp_dp.py`) takes subgradient steps on the multipliers mu of "each job exactly
+once" over the graph without interchange-dominated arcs and without 2-cycles (from any mu:
+stage 1's, in `lagrangian.py`, or zero). Stage 3 (`ssdp_modifiers.py`) fixes mu, removes every
+state through which no path is cheaper than the upper bound, and memorises, for a growing set
+M of jobs, which of them the path has processed (the state-space modifiers; each job of M runs
+exactly once), adding the jobs the relaxed path repeats until either no path is left (the
+upper bound is optimal) or the best path runs every job once (it is an optimal schedule).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from schedkit.models.tardiness.ssdp_dp import backward, best_path, forward
+from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
+from schedkit.models.tardiness.ssdp_modifiers import (
+    MAX_KEY_BITS,
+    Complement,
+    OutOfTime,
+    Rule,
+    modifier_pass,
+)
+from schedkit.models.tardiness.ssdp_states import TooManyStates
+
+if TYPE_CHECKING:
+    from schedkit.solvers.budget import Budget
+
+STEP_START = 2.0
+"""Polyak step factor: mu += factor x (UB - bound) / |g|^2 x g, g = 1 - occurrences."""
+STEP_MIN = 0.005
+"""Stage 2 stops when the factor falls below this (the bound has converged)."""
+PATIENCE = 6
+"""Steps without a better bound before the step size is halved."""
+LIMIT_SLACK = 1e-9
+"""Relative slack on the elimination limit (float rounding: keeping a state is always safe)."""
+ADD_PER_PASS = 3
+"""Most jobs added to the modifier set per pass."""
+
+
+@dataclass
+class Stage2:
+    """The subgradient steps of stage 2: the best bound, its multipliers, and where the steps
+    stand (current multipliers and step factor), so that they can be resumed."""
+
+    mu: np.ndarray
+    bound: float = -math.inf
+    best_mu: np.ndarray | None = None
+    steps: int = 0
+    step: float = STEP_START
+    stale: int = 0
+    feasible: bool = False
+    """Whether the best path ran every job exactly once (the bound is then the optimum)."""
+    done: bool = False
+    """Converged (tiny step), reached the upper bound, or found a feasible path."""
+    history: list[float] = field(default_factory=list)
+
+
+def subgradient(
+    g: Graph, mu: np.ndarray, upper: int, budget: Budget | None, steps: int | None = None
+) -> Stage2:
+    """Subgradient steps on the stage-2 relaxation from `mu` (see `resume`)."""
+    return resume(g, Stage2(mu.copy(), best_mu=mu.copy()), upper, budget, steps)
+
+
+def resume(
+    g: Graph, res: Stage2, upper: int, budget: Budget | None, steps: int | None = None
+) -> Stage2:
+    """Up to `steps` more steps, until the step is tiny, the bound reaches `upper`, or the
+    budget ends; Polyak steps towards `upper`, the factor halved after `PATIENCE` steps
+    without a better bound."""
+    n = g.problem.n
+    last = math.inf if steps is None else res.steps + steps
+    while res.steps < last and not res.done and not (budget is not None and budget.expired()):
+        value, path = best_path(g, forward(g, res.mu))
+        bound = value + float(res.mu.sum())
+        res.steps += 1
+        res.history.append(bound)
+        gsub = 1.0 - np.bincount(path, minlength=n)
+        if bound > res.bound + 1e-9:
+            res.bound, res.best_mu, res.stale = bound, res.mu.copy(), 0
+            res.feasible = not gsub.any()
+        else:
+            res.stale += 1
+            if res.stale >= PATIENCE:
+                res.step, res.stale = res.step / 2, 0
+        res.done = res.step <= STEP_MIN or not gsub.any() or bound > upper - 1 + 1e-6
+        if not res.done:
+            res.mu = res.mu + res.step * max(upper - bound, 1.0) / float(gsub @ gsub) * gsub
+    return res
+
+
+@dataclass
+class Stage3:
+    """What stage 3 proved: a bound (the optimum when `proven`), the passes and |M|."""
+
+    bound: float
+    proven: bool
+    passes: int = 0
+    members: list[int] = field(default_factory=list)
+    states: int = 0
+
+
+def modifiers(
+    g: Graph, mu: np.ndarray, upper: int, budget: Budget | None, cap_bytes: int
+) -> Stage3:
+    """Stage 3 from fixed `mu`: passes, alternately forward and backward in time, with a
+    growing modifier set until a proof, the budget's end or the state cap. Each pass prunes
+    by the previous one. The bound is valid at every pass: OPT >= min(UB, pass value)."""
+    shift = float(mu.sum())
+    limit = upper - 1 - shift + LIMIT_SLACK * (1.0 + abs(upper))
+    graphs = (g, reversed_graph(g))
+    after = [backward(x, mu).best for x in graphs]
+    res = Stage3(-math.inf, False)
+    other: Complement | None = None
+    while len(res.members) <= max_members(g.horizon):
+        side = res.passes % 2
+        rule = Rule.of(res.members, g.problem.n, after[side], limit, g.horizon, other)
+        try:
+            found = modifier_pass(graphs[side], mu, rule, budget, cap_bytes)
+        except (TooManyStates, OutOfTime):
+            return res
+        res.passes += 1
+        res.states = max(res.states, found.states)
+        if not math.isfinite(found.value):
+            res.bound, res.proven = float(upper), True
+            return res
+        res.bound = max(res.bound, min(float(upper), found.value + shift))
+        count = np.bincount(found.path, minlength=g.problem.n)
+        if (count == 1).all():
+            res.bound, res.proven = found.value + shift, True
+            return res
+        res.members += pick_members(count, res.members)
+        other = found.table
+    return res
+
+
+def max_members(horizon: int) -> int:
+    """Most modifier bits that fit a (time, mask) key in 62 bits."""
+    return MAX_KEY_BITS - int(horizon + 2).bit_length()
+
+
+def pick_members(count: np.ndarray, members: list[int]) -> list[int]:
+    """The jobs the path repeats most (at most `ADD_PER_PASS`), not yet in M."""
+    repeated = [int(j) for j in np.argsort(-count, kind="stable") if count[j] > 1]
+    return [j for j in repeated if j not in members][:ADD_PER_PASS]
