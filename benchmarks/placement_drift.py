@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from placement_realistic import loads_instance
 
-from schedkit.generate.placement import PRESET_TOKENS, PRESETS, instance
 from schedkit.models.placement import PlacementProblem, PlacementSolution
 from schedkit.models.placement.robust import evaluate_under, robust_problem
 from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
@@ -34,22 +34,8 @@ SCENARIOS = 2
 
 
 def workload(seed: int) -> dict[str, Any]:
-    pre = PRESETS["deepseek-v3"]
-    return instance(
-        "a",
-        pre["layers"],
-        256,
-        32,
-        4,
-        8,
-        groups=8,
-        dist="grouped",
-        skew=pre["skew"],
-        group_skew=pre["group_skew"],
-        dense=pre["dense_layers"],
-        tokens=PRESET_TOKENS,
-        seed=seed,
-    )
+    """The `deepseek-v3` preset at EP32 (4 nodes x 8 GPUs x 9 slots, 32 redundant)."""
+    return loads_instance("deepseek-v3", 4, seed)
 
 
 def shift(shape: tuple[int, int], sigma: float, group_sigma: float, seed: int) -> np.ndarray:

@@ -32,15 +32,15 @@ def fusable_stages(problem: PipelineProblem) -> frozenset[int]:
     return frozenset(s for s in range(problem.stages) if t["BW"][s] < t["B"][s] + t["W"][s] - TOL)
 
 
-def _split_where_useless(
-    orders: Sequence[Sequence[OpKey]], fusable: frozenset[int]
+def split_fused(
+    orders: Sequence[Sequence[OpKey]], keep: frozenset[int] = frozenset()
 ) -> list[list[OpKey]]:
-    """The orders with each BW of a stage outside `fusable` replaced by B then W."""
+    """The orders with each BW of a stage outside `keep` replaced by B then W."""
     out: list[list[OpKey]] = []
     for row in orders:
         new: list[OpKey] = []
         for k, s, j in row:
-            split = k == "BW" and s not in fusable
+            split = k == "BW" and s not in keep
             new += [("B", s, j), ("W", s, j)] if split else [(k, s, j)]
         out.append(new)
     return out
@@ -92,7 +92,7 @@ def model_times(
 ) -> ModelTimes | None:
     """ASAP times of the solution's relabelled orders with the given durations (None when
     they deadlock or are malformed)."""
-    orders = _split_where_useless(solution.orders(problem.devices), fusable_stages(problem))
+    orders = split_fused(solution.orders(problem.devices), fusable_stages(problem))
     ordered = relabel(orders)
     if ordered is None:
         return None

@@ -161,10 +161,10 @@ def _prove(
     Below the incumbent, a lower bound L of the restricted model means: the optimum is the
     incumbent's makespan or at least L, so min(L, makespan) bounds the original problem.
     """
-    lb, incumbent = start.lb, start.incumbent
-    horizon = start.horizon - 1 if incumbent is not None else start.horizon
     from schedkit.solvers.cpsat.runner import run_cpsat
 
+    lb, incumbent = start.lb, start.incumbent
+    horizon = start.horizon - 1 if incumbent is not None else start.horizon
     model, starts, _ = build_model(problem, horizon, min(lb, horizon), None)
     run = run_cpsat(model, options, budget=budget, defaults=PROOF_DEFAULTS)
     stats = {"horizon": start.horizon, **run.stats}
@@ -172,8 +172,8 @@ def _prove(
         stats["proof"] = "nothing shorter than the incumbent"
         return _Proof(problem, incumbent, start.horizon, run, stats)
     best, bound = _improved(problem, run, starts, incumbent, lb)
-    if incumbent is not None and run.bound is not None:
-        bound = max(lb, min(math.ceil(run.bound - 1e-6), start.horizon))
+    if incumbent is not None:  # the restricted model's bound holds unless the incumbent is optimal
+        bound = min(bound, start.horizon)
     return _Proof(problem, best, bound, run, stats)
 
 

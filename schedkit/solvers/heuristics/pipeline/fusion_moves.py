@@ -1,28 +1,17 @@
 """Moves between a fused backward BW(s, j) and its split pair B(s, j) + W(s, j).
 
 Fusing only pays on the stages where `times.BW` < B + W (`fusion.fusable_stages`); elsewhere
-B then W in BW's slot is never worse, so the orders are split there (`split_fused`).
+B then W in BW's slot is never worse, so the orders are split there (`fusion.split_fused`).
 """
 
 from __future__ import annotations
 
 import random
 
+from schedkit.models.pipeline.fusion import split_fused
 from schedkit.models.pipeline.problem import OpKey
 
 Orders = list[list[OpKey]]
-
-
-def split_fused(orders: Orders, keep: frozenset[int] = frozenset()) -> Orders:
-    """The orders with every BW outside the stages `keep` replaced by B then W."""
-    out: Orders = []
-    for row in orders:
-        new: list[OpKey] = []
-        for k, s, j in row:
-            split = k == "BW" and s not in keep
-            new += [("B", s, j), ("W", s, j)] if split else [(k, s, j)]
-        out.append(new)
-    return out
 
 
 def count_fused(orders: Orders) -> int:
