@@ -11,6 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,replay,dist,scip,gurobi]'
+	$(BIN)/python -m schedkit.compiled  # compile the numba loops once, ahead of any time limit
 	touch $(STAMP)
 
 demo: $(STAMP)  ## solve every sample instance in instances/ and print a table

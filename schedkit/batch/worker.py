@@ -31,13 +31,17 @@ def machine() -> str:
 
 
 def warm_up() -> None:
-    """Import SciPy's optimisers before the clock starts: the bounds of two kinds use them,
-    and a first import in a fresh worker under load took 17 s (a Ray worker beside two busy
-    CP-SAT processes), which a row would otherwise count as solve time."""
+    """Import SciPy's optimisers and load the compiled kernels before the clock starts: the
+    bounds of two kinds use SciPy, and a first import in a fresh worker under load took 17 s
+    (a Ray worker beside two busy CP-SAT processes), which a row would otherwise count as
+    solve time."""
     import contextlib
 
     with contextlib.suppress(ImportError):
         import scipy.optimize  # noqa: F401
+    from schedkit import compiled
+
+    compiled.warm_up()  # numba kernels: from the disk cache, or compiled once per machine
 
 
 def solve_row(task: dict[str, Any]) -> dict[str, Any]:

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 
 STEP_START = 2.0
 """Polyak step factor: mu += factor x (UB - bound) / |g|^2 x g, g = 1 - occurrences."""
-STEP_MIN = 0.005
+STEP_MIN = 1e-4
 """Stage 2 stops when the factor falls below this (the bound has converged)."""
-PATIENCE = 6
+PATIENCE = 60
 """Steps without a better bound before the step size is halved."""
 LIMIT_SLACK = 1e-9
 """Relative slack on the elimination limit (float rounding: keeping a state is always safe)."""

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from schedkit import compiled
 from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem
 from schedkit.models.tardiness.ssdp import Stage2, modifiers, subgradient
 from schedkit.models.tardiness.ssdp_graph import Graph
+from schedkit.models.tardiness.ssdp_kernels import backward_rows, forward_rows
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -87,7 +89,7 @@ def ssdp_bound(
 
         limit = budget.split(UPPER_SHARE) if budget else Clocked.start(UPPER_SECONDS)
         upper = search_upper(problem, limit)
-    g = Graph.of(problem)
+    g = Graph.of(problem, compiled.usable(budget, forward_rows, backward_rows))
     two = subgradient(g, np.zeros(problem.n), upper, budget.split(STAGE2_SHARE) if budget else None)
     proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps)
     if proof.proven or two.feasible or (budget is not None and budget.expired()):

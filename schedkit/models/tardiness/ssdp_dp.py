@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from schedkit.models.tardiness import ssdp_kernels
 from schedkit.models.tardiness.ssdp_graph import Graph
 
 INF = np.inf
@@ -32,6 +33,10 @@ class Table:
         full = np.full((rows, cols), INF)
         return cls(full, full.copy(), np.full((rows, cols), -1), np.full((rows, cols), -1))
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The four tables, for the compiled loops to fill in place."""
+        return self.best, self.second, self.via, self.via2
+
     def store(self, t: int, v: np.ndarray, add: np.ndarray, width: int) -> None:
         """Row t from candidates v (node x neighbour): the best, and the best of another."""
         rows = np.arange(len(v))
@@ -51,6 +56,9 @@ def forward(g: Graph, mu: np.ndarray) -> Table:
     tab = Table.empty(h + 2, n + 1)
     tab.best[0, n] = 0.0
     cost = g.cost - mu
+    if g.compiled and ssdp_kernels.available():
+        ssdp_kernels.forward_rows(cost, g.forbidden, g.source, tab.arrays())
+        return tab
     nxt = np.arange(n)[:, None]
     for t in range(1, h + 1):
         s = g.source[t]
@@ -66,6 +74,9 @@ def backward(g: Graph, mu: np.ndarray) -> Table:
     tab = Table.empty(h + 2, n + 1)
     tab.best[h, :n] = 0.0
     cost = g.cost - mu
+    if g.compiled and ssdp_kernels.available():
+        ssdp_kernels.backward_rows(cost, g.forbidden, g.problem.p, tab.arrays())
+        return tab
     jobs = np.arange(n)
     prev = np.arange(n + 1)[:, None]
     for t in range(h - 1, -1, -1):

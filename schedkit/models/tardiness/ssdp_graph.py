@@ -60,6 +60,8 @@ class Graph:
     """(H + 1, n, n + 1): see `forbidden_rows`."""
     source: np.ndarray
     """(H + 1, n): t - p_k at row t, or H + 1 where negative (a row of +inf values)."""
+    compiled: bool = True
+    """Whether the dynamic programs may run their compiled loops (`ssdp_kernels`)."""
 
     @staticmethod
     def arcs(problem: TardinessProblem) -> int:
@@ -72,7 +74,7 @@ class Graph:
         return not problem.has_releases and Graph.arcs(problem) <= MAX_TABLE
 
     @classmethod
-    def of(cls, problem: TardinessProblem) -> Graph:
+    def of(cls, problem: TardinessProblem, compiled: bool = True) -> Graph:
         horizon = int(problem.p.sum())
         t = np.arange(horizon + 2)[:, None]
         cost = tardy(problem.w, problem.d, t).astype(float)
@@ -83,7 +85,7 @@ class Graph:
             forbidden[rows] = forbidden_rows(problem, rows)
         source = t[: horizon + 1] - problem.p
         source[source < 0] = horizon + 1
-        return cls(problem, horizon, cost, forbidden, source)
+        return cls(problem, horizon, cost, forbidden, source, compiled)
 
 
 def reversed_graph(g: Graph) -> Graph:
@@ -107,4 +109,4 @@ def reversed_graph(g: Graph) -> Graph:
         forbidden[rows, :, :n] = (t > h) | g.forbidden[np.minimum(t, h), i, k]
     source = u[: h + 1] - p
     source[source < 0] = h + 1
-    return Graph(g.problem, h, cost, forbidden, source)
+    return Graph(g.problem, h, cost, forbidden, source, g.compiled)

@@ -15,8 +15,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from schedkit import compiled
 from schedkit.models.rcpsp.problem import RcpspProblem
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.rcpsp import sgs_kernels
 from schedkit.solvers.heuristics.rcpsp.rules import list_from_priority, priorities, regret_sample
 from schedkit.solvers.heuristics.rcpsp.sgs import Justifier, Sgs
 
@@ -142,7 +144,7 @@ def run_ga(
     `hints` are start-time vectors (e.g. a solution to improve); `target` is a lower bound.
     """
     rng = random.Random(seed)
-    sgs = Sgs(problem)
+    sgs = Sgs(problem, compiled=compiled.usable(budget, sgs_kernels.serial_starts))
     ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, justify)
     size = pop_size or (40 if schedules <= 10_000 else 100)
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]

@@ -1,7 +1,8 @@
 """Schedule generation schemes for the RCPSP: serial and parallel, plus forward-backward
 improvement (justification).
 
-Everything is plain Python lists (the inner loops run millions of times in the GA). Time-varying
+The data are plain Python lists; the serial scheme, which the GA runs millions of times, runs
+compiled over numpy copies of them (`sgs_kernels.py`) where numba is available. Time-varying
 capacity (downtime) is an availability row per resource; a disjunctive pair is an extra unit
 resource used by both of its activities; release dates bound the starts. Deadlines are not
 enforced by the schemes: `lateness` measures how far a schedule misses them.
@@ -10,11 +11,13 @@ enforced by the schemes: `lateness` measures how far a schedule misses them.
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from schedkit.models.rcpsp.problem import RcpspProblem
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.rcpsp import sgs_kernels
 
 MAX_CELLS = 2_000_000
 """Largest availability table (time units x resources) the array scheme builds; beyond it the
@@ -34,7 +37,8 @@ class Sgs:
 
     One availability cell per time unit and resource: callers check `table_cells` first."""
 
-    def __init__(self, problem: RcpspProblem) -> None:
+    def __init__(self, problem: RcpspProblem, compiled: bool = True) -> None:
+        """`compiled`: use the compiled serial scheme where numba is available."""
         self.problem = problem
         n = self.n = problem.n
         self.dur = list(problem.durations)
@@ -50,6 +54,7 @@ class Sgs:
         length = 2 * self.horizon + 2
         self.deadline = [length if a.deadline is None else a.deadline for a in problem.activities]
         """No deadline: one past every time a schedule of this scheme can reach."""
+        self.deadlines = any(a.deadline is not None for a in problem.activities)
         self.base = [
             [res.capacity_at(t) for t in range(length)] if res.downtime else [res.capacity] * length
             for res in problem.resources
@@ -67,6 +72,11 @@ class Sgs:
         self.direct = {(i, j) for i, j, _ in problem.arcs}
         self.monotone = all(delay >= self.dur[i] for i, _, delay in problem.arcs)
         """Every arc orders both starts and ends (FS): sorting by time keeps lists feasible."""
+        self.arrays = self.compiled() if compiled else None
+
+    def compiled(self) -> sgs_kernels.SerialArrays | None:
+        """The arrays of the compiled serial scheme, or None without numba."""
+        return sgs_kernels.SerialArrays.of(self) if sgs_kernels.available() else None
 
     def mirrored(self) -> Sgs:
         """The time-reversed problem around `horizon`: t' = H - t, arcs and windows swapped."""
@@ -83,13 +93,21 @@ class Sgs:
                 m.succs[j].append((i, mirror_delay))
         m.release = [max(0, h - dl) for dl in self.deadline]
         m.deadline = [h - r for r in self.release]
+        m.deadlines = True
         m.base = [row[h - 1 :: -1] + row[h:] for row in self.base]
         m.dem, m.direct = self.dem, {(j, i) for i, j in self.direct}
         m.monotone = self.monotone
+        m.arrays = None if self.arrays is None else m.compiled()
         return m
 
     def serial(self, order: Sequence[int], min_start: int = 0) -> list[int]:
         """Serial SGS: each activity of `order` in turn at its earliest feasible time."""
+        if self.arrays is not None:
+            return self.arrays.serial(order, min_start)
+        return self.serial_python(order, min_start)
+
+    def serial_python(self, order: Sequence[int], min_start: int = 0) -> list[int]:
+        """`serial` in plain Python (the reference of the compiled scheme)."""
         avail = [row[:] for row in self.base]
         start = [0] * self.n
         dur, dem, preds, release = self.dur, self.dem, self.preds, self.release
@@ -155,10 +173,13 @@ class Sgs:
         return start
 
     def makespan(self, start: Sequence[int]) -> int:
-        return max((s + d for s, d in zip(start, self.dur, strict=True)), default=0)
+        return max(map(operator.add, start, self.dur), default=0)
 
     def lateness(self, start: Sequence[int]) -> int:
-        """Total amount by which deadlines are missed (0 for a deadline-feasible schedule)."""
+        """Total amount by which deadlines are missed (0 for a deadline-feasible schedule;
+        always 0 without deadlines, as every start lies within the availability table)."""
+        if not self.deadlines:
+            return 0
         return sum(
             max(0, s + d - dl) for s, d, dl in zip(start, self.dur, self.deadline, strict=True)
         )
