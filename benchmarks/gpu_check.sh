@@ -7,7 +7,8 @@
 # Needs python3 with torch, numpy, scipy, networkx, matplotlib, typer, rich and pyyaml; the
 # rest of schedkit's dependencies come from the wheels in .whl/ (benchmarks/gpu_wheels.sh
 # downloads them), installed with pip --no-index into $SITE (nothing is fetched). schedkit
-# itself runs from this working tree (PYTHONPATH). Steps, each with its own time-out, each
+# itself runs from this working tree (PYTHONPATH); numba is left out of the wheels (llvmlite
+# alone is about 40 MiB), so the few compiled loops run their numpy twins there. Steps, each with its own time-out, each
 # logged to $OUT/<step>.log and run even when an earlier one failed:
 #   setup      pip install --target $SITE .whl/*.whl
 #   env        versions, GPUs (env.json, nvidia-smi in env.log)
