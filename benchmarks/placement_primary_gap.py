@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from placement_realistic import loads_instance
+from placement_realistic import footer, loads_instance
 
 from schedkit.models.placement import PlacementProblem, validate
 from schedkit.models.placement.bounds import layer_bounds
@@ -91,8 +91,7 @@ def main() -> None:
         print(lines[-1], flush=True)
     lines += [
         "",
-        f"Total wall time: {time.perf_counter() - t0:.0f} s; load average (1 min) at start "
-        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}",
+        footer(t0, load0),
     ]
     (ROOT / "results" / "placement_primary_gap.md").write_text("\n".join(lines) + "\n")
 

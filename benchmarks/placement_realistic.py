@@ -142,11 +142,18 @@ def main() -> None:
         "",
         *rows(a.seed, a.time_limit),
         "",
-        f"Total wall time: {time.perf_counter() - t:.0f} s; load average (1 min) at start "
-        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}",
+        footer(t, load0),
     ]
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("\n".join(lines) + "\n")
+
+
+def footer(start: float, load0: float) -> str:
+    """The closing line of a placement table: wall time since `start` and the load average."""
+    return (
+        f"Total wall time: {time.perf_counter() - start:.0f} s; load average (1 min) at start "
+        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+from placement_realistic import footer
+
 from schedkit.generate.placement import instance
 from schedkit.models.placement import PlacementProblem, validate
 from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
@@ -59,8 +61,7 @@ def main() -> None:
         print(lines[-1], flush=True)
     lines += [
         "",
-        f"Total wall time: {time.perf_counter() - t:.0f} s; load average (1 min) at start "
-        f"{load0:.2f}, at end {os.getloadavg()[0]:.2f}",
+        footer(t, load0),
     ]
     (ROOT / "results" / "placement_traffic.md").write_text("\n".join(lines) + "\n")
 

@@ -10,6 +10,7 @@ run by the set-up) compiles every kernel ahead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,8 +63,10 @@ def usable(budget: Budget | None, *kernels: Any) -> bool:
     return budget.remaining() >= COMPILE_SECONDS
 
 
+@functools.cache
 def warm_up() -> None:
-    """Compile every kernel of the package (loads them from the disk cache when present)."""
+    """Compile every kernel of the package (loads them from the disk cache when present);
+    once per process."""
     from schedkit.models.tardiness.ssdp_kernels import warm_up as ssdp
     from schedkit.solvers.heuristics.rcpsp.sgs_kernels import warm_up as sgs
 

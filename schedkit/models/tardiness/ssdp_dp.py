@@ -2,8 +2,9 @@
 
 The state is (t, last job). Each node keeps its best value with the job before it, and the
 best value reached from another job, so that no path runs i -> k -> i (a 2-cycle): a node
-extended to job i uses its second value when its best came from i. Each time step is one
-set of numpy operations over (next job, previous job), so the Python loop runs H times.
+extended to job i uses its second value when its best came from i. The loops run compiled
+(`ssdp_kernels.py`) where the graph allows it; otherwise each time step is one set of numpy
+operations over (next job, previous job), so the Python loop runs H times.
 """
 
 from __future__ import annotations
