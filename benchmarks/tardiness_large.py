@@ -4,6 +4,14 @@
     .venv/bin/python benchmarks/tardiness_large.py --time-limit 300 --seed 1  # the references
     .venv/bin/python benchmarks/tardiness_large.py --report                   # the table
 
+With `--grid` the instances are the full 5 x 5 grid of (TF, RDD) in {0.2, ..., 1.0} (seed
+200 + index, log `tardiness_grid.jsonl`); `--shard i/k` runs every k-th of them from the i-th,
+so k processes can share the work:
+
+    .venv/bin/python benchmarks/tardiness_large.py --grid --time-limit 60 --shard 0/2
+    .venv/bin/python benchmarks/tardiness_large.py --grid --time-limit 600 --seed 1 --shard 0/2
+    .venv/bin/python benchmarks/tardiness_large.py --grid --report
+
 Instances: Potts & Van Wassenhove, w_j ~ U[1, 10], one per (TF, RDD) pair of COMBOS (seed
 100 + index). Each run calls the heuristic backend directly (no portfolio) and appends one
 JSON line per instance to `benchmarks/results/tardiness_large.jsonl`, so the short and the
@@ -27,18 +35,30 @@ from schedkit.solvers.result import SolveOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOG = RESULTS / "tardiness_large.jsonl"
+GRID_LOG = RESULTS / "tardiness_grid.jsonl"
 COMBOS = [(0.2, 0.2), (0.4, 0.6), (0.6, 0.2), (0.8, 0.8), (1.0, 0.4)]
+LEVELS = (0.2, 0.4, 0.6, 0.8, 1.0)
+GRID = [(tf, rdd) for tf in LEVELS for rdd in LEVELS]
+
+
+def instances(args: argparse.Namespace) -> list[tuple[int, float, float]]:
+    """(seed, TF, RDD) of the instances this process runs: the 5 samples or its grid shard."""
+    if not args.grid:
+        return [(100 + k, tf, rdd) for k, (tf, rdd) in enumerate(COMBOS[: args.instances])]
+    first, step = (int(x) for x in args.shard.split("/"))
+    return [(200 + k, tf, rdd) for k, (tf, rdd) in enumerate(GRID)][first::step]
 
 
 def run(args: argparse.Namespace) -> None:
     """Solve each instance once at `args.time_limit`, appending a JSON line per instance."""
     done = set()
-    if LOG.exists():
-        for line in LOG.read_text().splitlines():
+    log = GRID_LOG if args.grid else LOG
+    if log.exists():
+        for line in log.read_text().splitlines():
             row = json.loads(line)
             done.add((row["name"], row["limit"], row["seed"]))
-    for k, (tf, rdd) in enumerate(COMBOS[: args.instances]):
-        problem = generate(args.n, tf, rdd, 100 + k, weighted=True)
+    for seed, tf, rdd in instances(args):
+        problem = generate(args.n, tf, rdd, seed, weighted=True)
         if (problem.name, args.time_limit, args.seed) in done:
             continue
         options = SolveOptions(
@@ -57,13 +77,13 @@ def run(args: argparse.Namespace) -> None:
             "time_to_best_s": out.stats["time_to_best_s"],
         }
         print(json.dumps(row), flush=True)
-        with LOG.open("a") as f:
+        with log.open("a") as f:
             f.write(json.dumps(row) + "\n")
 
 
-def report() -> str:
-    """The Markdown table of every logged run."""
-    rows = [json.loads(line) for line in LOG.read_text().splitlines()]
+def report(log: Path) -> str:
+    """The Markdown table of every run in `log`."""
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
     by_name: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_name[row["name"]].append(row)
@@ -96,12 +116,15 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--instances", type=int, default=len(COMBOS))
+    parser.add_argument("--grid", action="store_true", help="the 25-instance (TF, RDD) grid")
+    parser.add_argument("--shard", default="0/1", help="i/k: every k-th instance from the i-th")
     parser.add_argument("--report", action="store_true", help="write the table and stop")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     if args.report:
-        text = report()
-        (RESULTS / "tardiness_large.md").write_text(text)
+        log = GRID_LOG if args.grid else LOG
+        text = report(log)
+        log.with_suffix(".md").write_text(text)
         sys.stdout.write(text)
         return
     run(args)

@@ -69,9 +69,11 @@ def warm_up() -> None:
     once per process."""
     from schedkit.models.tardiness.ssdp_kernels import warm_up as ssdp
     from schedkit.solvers.heuristics.rcpsp.sgs_kernels import warm_up as sgs
+    from schedkit.solvers.heuristics.tardiness.dynasearch_kernels import warm_up as dyna
 
     ssdp()
     sgs()
+    dyna()
 
 
 if __name__ == "__main__":

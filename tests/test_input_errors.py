@@ -103,3 +103,32 @@ def test_problem_is_immutable() -> None:
     problem = schedkit.load(Path(__file__).parent.parent / "instances/tardiness/releases.yaml")
     with pytest.raises(Exception, match="frozen"):
         problem.name = "other"  # type: ignore[misc]
+
+
+BAD_PARAMS = [
+    ("tardiness/small-weighted.yaml", "kick=abc", "param kick: must be an integer, got 'abc'"),
+    ("tardiness/small-weighted.yaml", "window=-3", "param window: must lie in [0, inf], got -3"),
+    ("tardiness/small-weighted.yaml", "max_iters=1.5", "param max_iters: must be an integer"),
+    (
+        "tardiness/small-weighted.yaml",
+        "atc_k=[]",
+        "param atc_k: expected a positive number or a list of them, got []",
+    ),
+    ("tardiness/small-weighted.yaml", "compiled=maybe", "param compiled: expected true or false"),
+    ("rcpsp/small.yaml", "pop_size=abc", "param pop_size: must be an integer, got 'abc'"),
+    ("rcpsp/small.yaml", "pop_size=1", "param pop_size: must lie in [2, inf], got 1"),
+    ("rcpsp/small.yaml", "justify=abc", "param justify: expected true or false, got 'abc'"),
+    ("pipeline/p4-m8.yaml", "torch_schedules=1", "param torch_schedules: expected true or false"),
+]
+
+
+@pytest.mark.parametrize(("instance", "param", "expected"), BAD_PARAMS)
+def test_bad_heuristic_param_exits_2_with_its_name(
+    instances_dir: Path, instance: str, param: str, expected: str
+) -> None:
+    """A heuristic knob of the wrong type or range is the user's error, not a crash."""
+    args = ["solve", str(instances_dir / instance), "-p", param, "--time-limit", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output and "crashed" not in result.output

@@ -101,3 +101,11 @@ def number_param(
     if not (low <= number <= high) or not math.isfinite(number):
         raise InputError(f"must lie in [{low:g}, {high:g}], got {value!r}", field=f"param {name}")
     return value
+
+
+def flag_param(params: Mapping[str, Any], name: str, default: bool | None) -> bool | None:
+    """`params[name]` as true / false, or `default` when absent; an InputError otherwise."""
+    value = params.get(name, default)
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"expected true or false, got {value!r}", field=f"param {name}")
+    return value

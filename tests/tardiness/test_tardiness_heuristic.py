@@ -13,7 +13,12 @@ from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem, TardinessSolution, validate
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics import tardiness as h
-from schedkit.solvers.heuristics.tardiness import focused, neighbourhood, search
+from schedkit.solvers.heuristics.tardiness import (
+    dynasearch_kernels,
+    focused,
+    neighbourhood,
+    search,
+)
 from schedkit.solvers.result import SolveOptions, Status, Termination
 
 
@@ -101,6 +106,51 @@ def test_move_deltas_match_recomputation(table_cells: int, monkeypatch: pytest.M
     for m in chosen:
         h.apply_move(moved, int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]))
     assert int(h.cost(a, moved)) - base == sum(int(moves.delta[m]) for m in chosen) < 0
+
+
+@pytest.mark.parametrize(("n", "top"), [(1, 5), (2, 3), (12, 3), (40, 20), (90, 60)])
+def test_compiled_step_chooses_the_numpy_moves(n: int, top: int) -> None:
+    """The compiled step picks the moves of `improving_moves` + `select_independent`, ties
+    included (small p and d give many equal deltas)."""
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        p = rng.integers(1, top + 1, n)
+        problem = TardinessProblem.from_arrays(
+            p=p.tolist(),
+            d=rng.integers(0, int(p.sum()) + 1, n).tolist(),
+            w=rng.integers(1, 4, n).tolist(),
+        )
+        a, seq = h.Arrays.of(problem), rng.permutation(n)
+        plain = neighbourhood.step(a, seq, h.SwapPairs.build(n, 0))
+        fast = neighbourhood.step(a, seq, h.SwapPairs.build(n, 0, compiled=True))
+        assert sorted(fast) == sorted(plain)
+
+
+def test_compiled_and_numpy_searches_follow_the_same_path() -> None:
+    """Below `FOCUS_FROM` both descend by full steps, so a fixed number of kicks from one
+    seed ends at the same sequence."""
+    problem = random_problem(21, 60)
+    a = h.Arrays.of(problem)
+    start = np.random.default_rng(0).permutation(60)
+    out = [
+        search.iterated_search(
+            a, start, search.SearchParams(max_iters=30, compiled=c), seed=3, budget=Budget.start(60)
+        )
+        for c in (False, True)
+    ]
+    assert [r.iterations for r in out] == [30, 30]
+    assert out[0].sequence.tolist() == out[1].sequence.tolist()
+    assert [v for _, v in out[0].history] == [v for _, v in out[1].history]
+
+
+def test_the_shift_table_decides_whether_the_kernel_runs() -> None:
+    assert dynasearch_kernels.fits(np.array([100] * 1000))
+    assert not dynasearch_kernels.fits(np.array([10**6] * 1000))
+    big = h.Arrays.of(TardinessProblem.from_arrays(p=[10**6, 1], d=[0, 0], w=[1, 1]))
+    assert not search.use_compiled(big, search.SearchParams(), Budget.start(60))
+    small = h.Arrays.of(random_problem(1, 5))
+    assert search.use_compiled(small, search.SearchParams(), Budget.start(60))
+    assert not search.use_compiled(small, search.SearchParams(compiled=False), Budget.start(60))
 
 
 def test_band_moves_are_the_full_moves_within_the_band() -> None:

@@ -36,6 +36,7 @@ SPEC = KindSpec(
         "window": "heuristic: largest position distance of a dynasearch move (0 = all)",
         "release_window": "heuristic: move distance with release dates",
         "atc_k": "heuristic: look-ahead values tried for ATC",
+        "compiled": "heuristic: full dynasearch steps by the compiled loop (true) or numpy",
         "formulation": "milp: time-indexed or disjunctive",
         "time_indexed_max_nonzeros": "milp: size above which time-indexed is not used",
     },

@@ -21,6 +21,7 @@ from schedkit.models.pipeline.fusion import fusable_stages
 from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
 from schedkit.models.pipeline.simulate import to_solution
 from schedkit.models.pipeline.validator import validate
+from schedkit.solvers.arguments import flag_param
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.pipeline import fused_search
 from schedkit.solvers.heuristics.pipeline.candidates import candidates, use_torch
@@ -52,13 +53,6 @@ def _share(options: SolveOptions, param: str, default: float, cap: float = math.
     return float(value)
 
 
-def _flag(options: SolveOptions, param: str) -> bool | None:
-    value = options.params.get(param)
-    if value is not None and not isinstance(value, bool):
-        raise InputError(f"expected true or false, got {value!r}", field=f"param {param}")
-    return value
-
-
 def solve(
     problem: PipelineProblem, options: SolveOptions, hint: PipelineSolution | None
 ) -> BackendOutput:
@@ -71,7 +65,7 @@ def solve(
     ops = 3 * problem.stages * problem.microbatches
     budget = budget.reserve(POST_S_PER_OP * ops)  # for building and validating the answer
     refs_budget = budget.sub(_share(options, "greedy_time", 0.5, cap=REFS_CAP_S))
-    with_torch = use_torch(_flag(options, "torch_schedules"))
+    with_torch = use_torch(flag_param(options.params, "torch_schedules", None))
     cands = candidates(problem, hint, refs_budget, with_torch)
     if problem.fused_time_given:  # no BW where it cannot pay, and every all-split version
         cands = with_split(cands, fusable_stages(problem))

@@ -15,7 +15,7 @@ from typing import Any
 from schedkit.models.rcpsp.bounds import infeasibility_reason, lower_bound
 from schedkit.models.rcpsp.problem import RcpspProblem, RcpspSolution
 from schedkit.models.rcpsp.schedule import lateness, makespan, priority_order, serial_schedule
-from schedkit.solvers.arguments import number_param
+from schedkit.solvers.arguments import flag_param, number_param
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.rcpsp.ga import GaResult, run_ga
 from schedkit.solvers.heuristics.rcpsp.rules import priorities
@@ -48,9 +48,11 @@ def solve(
             seed=options.seed,
             target=lb,
             hints=hints,
-            pop_size=params.get("pop_size"),
+            pop_size=number_param(params, "pop_size", 2, integer=True, low=2)
+            if "pop_size" in params
+            else None,
             mutation=float(number_param(params, "mutation", 0.05, high=1.0)),
-            justify=bool(params.get("justify", True)),
+            justify=bool(flag_param(params, "justify", True)),
             stall=number_param(params, "stall", STALL, integer=True, low=1),
         )
     stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}

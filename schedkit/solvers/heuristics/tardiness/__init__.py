@@ -4,6 +4,7 @@
 - `evaluation`: the instance as arrays; costs of sequences in numpy batches.
 - `neighbourhood`: swap and insertion deltas for a whole neighbourhood in O(n^2), without release
   dates, and the best set of independent moves (Congram, Potts & van de Velde 2002).
+- `dynasearch_kernels`: the same step as one compiled loop (numba).
 - `focused`: the descent after a kick, focused on the kicked jobs (n >= 200).
 - `release`: the batched descent used with release dates.
 - `search`: the iterated search (kicks and descents).
@@ -14,7 +15,8 @@ kicks without improvement; default 400 + 4n), `kick` (random swaps per kick, 4),
 (largest distance of a kick swap; 0 = n, the band width beyond 2000 jobs, or the release
 window), `window` (largest distance of a dynasearch move; 0 = all up to 2000 jobs, else 40),
 `release_window` (move distance with release dates; 0 = every move up to about 80 jobs, at
-least 8 beyond), `atc_k` (look-ahead values tried for ATC).
+least 8 beyond), `atc_k` (look-ahead values tried for ATC), `compiled` (full dynasearch steps
+by the compiled loop; default true, false keeps the numpy matrices and the focused descent).
 """
 
 from schedkit.solvers.heuristics.tardiness.backend import solve

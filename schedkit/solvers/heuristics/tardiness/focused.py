@@ -18,8 +18,8 @@ from schedkit.solvers.heuristics.tardiness.neighbourhood import (
     Moves,
     SwapPairs,
     apply_move,
-    improving_moves,
     select_independent,
+    step,
     step_seconds,
     swap_deltas,
 )
@@ -66,11 +66,19 @@ def focused_moves(a: Arrays, seq: np.ndarray, rows: np.ndarray) -> Moves:
     )
 
 
-def _apply(seq: np.ndarray, moves: Moves, chosen: list[int]) -> np.ndarray:
-    """Apply the chosen moves in place; the positions they touched (their two ends)."""
-    for m in chosen:
-        apply_move(seq, int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]))
-    return np.concatenate([moves.lo[chosen], moves.hi[chosen]]).astype(np.int64)
+def _apply(seq: np.ndarray, chosen: list[tuple[int, int, int]]) -> np.ndarray:
+    """Apply the chosen (lo, hi, kind) moves in place; the positions they touched (their
+    two ends)."""
+    for lo, hi, kind in chosen:
+        apply_move(seq, lo, hi, kind)
+    return np.array([x for lo, hi, _ in chosen for x in (lo, hi)], dtype=np.int64)
+
+
+def focused_step(a: Arrays, seq: np.ndarray, rows: np.ndarray) -> list[tuple[int, int, int]]:
+    """The dynasearch choice among the moves of the jobs at `rows`."""
+    moves = focused_moves(a, seq, rows)
+    picked = select_independent(moves, len(seq))
+    return [(int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m])) for m in picked]
 
 
 def focused_descent(
@@ -84,10 +92,9 @@ def focused_descent(
     while not budget.expired():
         if not len(rows) and budget.remaining() < full_step:
             break  # no time left for a full step
-        moves = focused_moves(a, seq, rows) if len(rows) else improving_moves(a, seq, full)
-        chosen = select_independent(moves, n)
+        chosen = focused_step(a, seq, rows) if len(rows) else step(a, seq, full)
         if chosen:
-            rows = around(_apply(seq, moves, chosen), n)
+            rows = around(_apply(seq, chosen), n)
         elif len(rows):
             rows = rows[:0]  # the focus is exhausted: check the whole neighbourhood next
         else:

@@ -2,7 +2,8 @@
 
 A kick is a few random swaps; the descent is dynasearch (without release dates) or the
 batched descent (with them). Up to `FULL_MAX` jobs the dynasearch neighbourhood is every swap
-and insertion; from `FOCUS_FROM` jobs the descent after a kick first moves only the jobs near
+and insertion, each full step one compiled loop (`dynasearch_kernels`) where numba is there;
+without it, from `FOCUS_FROM` jobs the descent after a kick first moves only the jobs near
 the kicked positions (O(n) per focused job, `focused.py`) and ends with full steps. Beyond
 `FULL_MAX` the (n, n) matrices cost too much time and memory per step, so moves span at most
 `BAND_WIDTH` positions (O(n width) per step) and kicks stay within that span.
@@ -14,13 +15,17 @@ across plateaus); the best one is kept.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from schedkit import compiled
+from schedkit.errors import InputError
+from schedkit.solvers.arguments import flag_param, number_param
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.tardiness import dynasearch_kernels
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
 from schedkit.solvers.heuristics.tardiness.focused import focused_descent
 from schedkit.solvers.heuristics.tardiness.neighbourhood import SwapPairs, dynasearch
@@ -47,6 +52,28 @@ Descent = Callable[[np.ndarray, Budget, np.ndarray | None], np.ndarray]
 """(sequence, budget, positions a kick touched or None) -> a local optimum."""
 
 
+INT_PARAMS = {
+    "max_iters": 0,
+    "stall_iters": 1,
+    "kick": 0,
+    "kick_span": 0,
+    "window": 0,
+    "release_window": 0,
+}
+"""The integer knobs and their least values."""
+
+
+def look_aheads(value: Any) -> tuple[float, ...]:
+    """ATC look-ahead values from a positive number or a non-empty list of them."""
+    items = value if isinstance(value, list | tuple) else [value]
+    ok = [v for v in items if isinstance(v, int | float) and not isinstance(v, bool) and v > 0]
+    if not items or len(ok) < len(items) or not all(math.isfinite(float(v)) for v in ok):
+        raise InputError(
+            f"expected a positive number or a list of them, got {value!r}", field="param atc_k"
+        )
+    return tuple(float(v) for v in ok)
+
+
 @dataclass
 class SearchParams:
     """Knobs of the iterated local search (see the package docstring)."""
@@ -58,13 +85,21 @@ class SearchParams:
     window: int = 0
     release_window: int = 0
     atc_k: tuple[float, ...] = ATC_K
+    compiled: bool = True
+    """Full dynasearch steps by the compiled kernel where it applies (`use_compiled`)."""
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> SearchParams:
-        known = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in params.items() if k in known}
-        if "atc_k" in values:
-            values["atc_k"] = tuple(float(k) for k in values["atc_k"])
+    def from_params(cls, params: Mapping[str, Any]) -> SearchParams:
+        """The knobs given in `params`, checked (an InputError names a bad one)."""
+        values: dict[str, Any] = {
+            k: number_param(params, k, low, integer=True, low=low)
+            for k, low in INT_PARAMS.items()
+            if k in params
+        }
+        if "atc_k" in params:
+            values["atc_k"] = look_aheads(params["atc_k"])
+        if "compiled" in params:
+            values["compiled"] = flag_param(params, "compiled", True)
         return cls(**values)
 
     def release_width(self, n: int) -> int:
@@ -149,7 +184,7 @@ def iterated_search(
     t0 = budget.now()
     n = len(start)
     rng = np.random.default_rng(seed)
-    descend = _descent(a, n, params)
+    descend = _descent(a, n, params, use_compiled(a, params, budget))
     span = params.kick_span or (params.release_width(n) if a.has_releases else n)
     if not a.has_releases and params.band_width(n):
         span = params.kick_span or params.band_width(n)
@@ -176,14 +211,26 @@ def iterated_search(
     return res
 
 
-def _descent(a: Arrays, n: int, params: SearchParams) -> Descent:
-    """The local search: batched descent with release dates, else dynasearch."""
+def use_compiled(a: Arrays, params: SearchParams, budget: Budget) -> bool:
+    """Whether full dynasearch steps run compiled: asked for, no release dates, a shift table
+    that fits, and the kernel compiled already or time left to compile it."""
+    return (
+        params.compiled
+        and not a.has_releases
+        and dynasearch_kernels.fits(a.p)
+        and compiled.usable(budget, dynasearch_kernels.best_moves)
+    )
+
+
+def _descent(a: Arrays, n: int, params: SearchParams, fast: bool) -> Descent:
+    """The local search: batched descent with release dates, else dynasearch (its full
+    steps compiled when `fast`)."""
     if a.has_releases:
         moves = window_moves(n, params.release_width(n))
         perms = move_permutations(n, moves)
         return lambda seq, budget, _: release_descent(a, seq, moves, perms, budget)
-    pairs = SwapPairs.build(n, params.band_width(n))
-    if pairs.upper is None or n < FOCUS_FROM:
+    pairs = SwapPairs.build(n, params.band_width(n), compiled=fast)
+    if pairs.upper is None or n < FOCUS_FROM or pairs.compiled:
         return lambda seq, budget, _: dynasearch(a, seq, pairs, budget)
 
     def descend(seq: np.ndarray, budget: Budget, touched: np.ndarray | None) -> np.ndarray:
