@@ -592,16 +592,16 @@ def export(
         options = model_options(problem, time_limit, parse_params(param or []))
         emit(export_model(problem, fmt_name, options), output)
         return
-    if solution is None:
-        raise InputError(f"format {fmt_name!r} exports a solution: give SOLUTION.json")
     spec = kind_of(problem)
     if fmt_name not in spec.exporters:
-        known = ", ".join(spec.exporters) or "none"
+        known = ", ".join([*spec.exporters, *MODEL_FORMATS])
         raise InputError(
             f"no export format {fmt_name!r} for kind {spec.name!r}",
             field="format",
             hint=f"{spec.name}: {known}",
         )
+    if solution is None:
+        raise InputError(f"format {fmt_name!r} exports a solution: give SOLUTION.json")
     sol = valid_solution(problem, solution)
     emit(resolve(spec.exporters[fmt_name])(problem, sol), output)
 

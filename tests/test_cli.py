@@ -116,6 +116,14 @@ def test_export_unknown_format_is_bad_input(tmp_path: Path) -> None:
     assert "no export format 'torch-csv' for kind 'tardiness'" in result.output
 
 
+def test_export_unknown_format_without_solution_names_the_format() -> None:
+    """A format that does not exist is the error, not the missing solution it would need."""
+    result = runner.invoke(app, ["export", SMALL, "--format", "nope"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "no export format 'nope' for kind 'tardiness' (tardiness: lp, mps, cpsat)" in text
+
+
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert (result.exit_code, result.output) == (0, f"schedkit {schedkit.__version__}\n")
