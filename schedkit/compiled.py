@@ -70,10 +70,12 @@ def warm_up() -> None:
     from schedkit.models.tardiness.ssdp_kernels import warm_up as ssdp
     from schedkit.solvers.heuristics.rcpsp.sgs_kernels import warm_up as sgs
     from schedkit.solvers.heuristics.tardiness.dynasearch_kernels import warm_up as dyna
+    from schedkit.solvers.heuristics.tardiness.release_kernels import warm_up as release
 
     ssdp()
     sgs()
     dyna()
+    release()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 - `dynasearch_kernels`: the same step as one compiled loop (numba).
 - `focused`: the descent after a kick, focused on the kicked jobs (n >= 200).
 - `release`: the batched descent used with release dates.
+- `release_kernels`: the costs of all its moves as one compiled loop (numba).
 - `search`: the iterated search (kicks and descents).
 - `backend`: `solve`, the `heuristic` backend.
 
@@ -14,9 +15,10 @@
 kicks without improvement; default 400 + 4n), `kick` (random swaps per kick, 4), `kick_span`
 (largest distance of a kick swap; 0 = n, the band width beyond 2000 jobs, or the release
 window), `window` (largest distance of a dynasearch move; 0 = all up to 2000 jobs, else 40),
-`release_window` (move distance with release dates; 0 = every move up to about 80 jobs, at
-least 8 beyond), `atc_k` (look-ahead values tried for ATC), `compiled` (full dynasearch steps
-by the compiled loop; default true, false keeps the numpy matrices and the focused descent).
+`release_window` (move distance with release dates; 0 = every move up to about 190 jobs, 80
+without the compiled costs, at least 8 beyond), `atc_k` (look-ahead values tried for ATC),
+`compiled` (the compiled loops; default true, false keeps numpy: its matrices, the focused
+descent, whole simulated candidates with release dates).
 """
 
 from schedkit.solvers.heuristics.tardiness.backend import solve

@@ -1,17 +1,24 @@
 """Local search with release dates: deltas are not additive, so candidates are simulated.
 
 The neighbourhood is every swap and insertion of positions at most `release_window` apart;
-all candidate sequences are evaluated in numpy batches, and a step applies the improving
-moves on disjoint intervals together (checked) or else the best single move.
+all candidate sequences are evaluated at once (`move_costs`, compiled, or in numpy batches),
+and a step applies the improving moves on disjoint intervals together (checked) or else the
+best single move.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
 from schedkit.solvers.heuristics.tardiness.neighbourhood import apply_move
+from schedkit.solvers.heuristics.tardiness.release_kernels import move_costs
+
+Costs = Callable[[np.ndarray], np.ndarray]
+"""The cost of a sequence after each move of the neighbourhood."""
 
 BATCH_CELLS = 2_000_000  # candidate-sequence cells simulated per numpy batch
 
@@ -40,6 +47,14 @@ def batch_costs(a: Arrays, seq: np.ndarray, perms: np.ndarray) -> np.ndarray:
     return np.concatenate([cost(a, seq[perms[s : s + chunk]]) for s in range(0, len(perms), chunk)])
 
 
+def costs_of(a: Arrays, moves: np.ndarray, fast: bool) -> Costs:
+    """Move costs by the compiled loop (`fast`) or by simulating candidates in numpy."""
+    if fast:
+        return lambda seq: move_costs(a.p, a.d, a.w, a.r, seq, moves)
+    perms = move_permutations(len(a.p), moves)
+    return lambda seq: batch_costs(a, seq, perms)
+
+
 def disjoint_greedy(moves: np.ndarray, order: np.ndarray) -> list[int]:
     """Moves in `order` whose position intervals overlap none taken before."""
     taken = np.zeros(int(moves[:, 1].max()) + 2, dtype=bool)
@@ -53,17 +68,17 @@ def disjoint_greedy(moves: np.ndarray, order: np.ndarray) -> list[int]:
 
 
 def release_descent(
-    a: Arrays, seq: np.ndarray, moves: np.ndarray, perms: np.ndarray, budget: Budget
+    a: Arrays, seq: np.ndarray, moves: np.ndarray, costs: Costs, budget: Budget
 ) -> np.ndarray:
     """Descent over a fixed move set with release dates, every candidate simulated in batch.
 
     Each step applies the improving moves on disjoint intervals together, best first (their
     deltas are not additive here, so the result is checked), or else the best single move.
     """
-    seq = seq.copy()
+    seq = np.array(seq, dtype=np.int64)
     current = int(cost(a, seq))
-    while len(perms) and not budget.expired():
-        values = batch_costs(a, seq, perms)
+    while len(moves) and not budget.expired():
+        values = costs(seq)
         improving = np.flatnonzero(values < current)
         if len(improving) == 0:
             break
@@ -74,6 +89,8 @@ def release_descent(
             apply_move(combined, lo, hi, kind)
         value = int(cost(a, combined))
         if value > values[order[0]]:
-            combined, value = seq[perms[order[0]]], int(values[order[0]])
+            lo, hi, kind = (int(x) for x in moves[order[0]])
+            combined, value = seq.copy(), int(values[order[0]])
+            apply_move(combined, lo, hi, kind)
         seq, current = combined, value
     return seq
