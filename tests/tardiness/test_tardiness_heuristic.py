@@ -217,11 +217,13 @@ def test_focused_descent_reaches_a_full_local_optimum() -> None:
 
 def test_large_instances_search_by_band_within_the_budget() -> None:
     rng = np.random.default_rng(4)
-    n = search.FULL_MAX + 1
+    n = search.COMPILED_FULL_MAX + 1
     p = rng.integers(1, 100, n)
     d = rng.integers(0, int(p.sum()), n)
     problem = TardinessProblem.from_arrays(p=p.tolist(), d=d.tolist())
-    assert h.SearchParams().band_width(n) == search.BAND_WIDTH
+    assert h.SearchParams().band_width(n, fast=True) == search.BAND_WIDTH
+    assert h.SearchParams().band_width(search.FULL_MAX + 1) == search.BAND_WIDTH
+    assert h.SearchParams().band_width(search.FULL_MAX + 1, fast=True) == 0
     out = h.solve(problem, SolveOptions(time_limit=1.0), None)
     assert out.solution is not None and out.solution.objective is not None
     assert isinstance(out.solution, TardinessSolution)

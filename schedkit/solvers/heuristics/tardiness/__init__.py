@@ -13,12 +13,12 @@
 
 `options.params` (all optional): `max_iters` (most kicks), `stall_iters` (stop after this many
 kicks without improvement; default 400 + 4n), `kick` (random swaps per kick, 4), `kick_span`
-(largest distance of a kick swap; 0 = n, the band width beyond 2000 jobs, or the release
-window), `window` (largest distance of a dynasearch move; 0 = all up to 2000 jobs, else 40),
-`release_window` (move distance with release dates; 0 = every move up to about 190 jobs, 80
-without the compiled costs, at least 8 beyond), `atc_k` (look-ahead values tried for ATC),
-`compiled` (the compiled loops; default true, false keeps numpy: its matrices, the focused
-descent, whole simulated candidates with release dates).
+(largest distance of a kick swap; 0 = n, the band width beyond 5000 jobs, 2000 with numpy,
+or the release window), `window` (largest distance of a dynasearch move; 0 = all up to 5000
+jobs, 2000 with numpy, else 40), `release_window` (move distance with release dates; 0 =
+every move up to about 190 jobs, 80 without the compiled costs, at least 8 beyond), `atc_k`
+(look-ahead values tried for ATC), `compiled` (the compiled loops; default true, false keeps
+numpy: its matrices, the focused descent, whole simulated candidates with release dates).
 """
 
 from schedkit.solvers.heuristics.tardiness.backend import solve

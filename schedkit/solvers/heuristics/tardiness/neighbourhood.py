@@ -31,8 +31,8 @@ class SwapPairs:
 
     `width` 0 (or n - 1) is the full neighbourhood: O(n^2) moves, the insertions evaluated
     on (n, n) matrices under `upper`. A smaller width is a band: O(n width) swaps and
-    insertions, evaluated on (n, width) matrices (`upper` is then None). `compiled`: a
-    full step runs `best_moves` instead (full neighbourhood only).
+    insertions, evaluated on (n, width) matrices (`upper` is then None). `compiled`: the
+    full neighbourhood scored by `best_moves` (no arrays: `i`, `j` empty, `upper` None).
     """
 
     i: np.ndarray
@@ -48,10 +48,13 @@ class SwapPairs:
         """Swaps up to `width` apart (0: all); insertions too, unless `full_inserts`;
         `compiled` full steps where the neighbourhood is full."""
         full = width <= 0 or width >= n - 1
+        if full and compiled:  # the kernel needs no pair or mask arrays
+            none = np.zeros(0, dtype=np.int64)
+            return cls(none, none, max(n - 1, 0), None, True)
         upper = np.triu(np.ones((n, n), dtype=bool), 1) if full or full_inserts else None
         if full:
             ii, jj = np.triu_indices(n, 1)
-            return cls(ii, jj, max(n - 1, 0), upper, compiled)
+            return cls(ii, jj, max(n - 1, 0), upper)
         ii = np.concatenate([np.arange(n - k) for k in range(1, width + 1)])
         jj = np.concatenate([np.arange(k, n) for k in range(1, width + 1)])
         return cls(ii, jj, width, upper)
@@ -232,9 +235,10 @@ def apply_move(seq: np.ndarray, lo: int, hi: int, kind: int) -> None:
 
 def step_seconds(pairs: SwapPairs, n: int) -> float:
     """A pessimistic estimate of one full evaluation of `pairs` (its matrices' cells)."""
+    if pairs.compiled:
+        return COMPILED_SECONDS_PER_CELL * 1.5 * n * n
     inserts = n * n if pairs.upper is not None else 2 * n * pairs.width
-    per_cell = COMPILED_SECONDS_PER_CELL if pairs.compiled else SECONDS_PER_CELL
-    return per_cell * (len(pairs.i) + inserts)
+    return SECONDS_PER_CELL * (len(pairs.i) + inserts)
 
 
 def step(a: Arrays, seq: np.ndarray, pairs: SwapPairs) -> list[tuple[int, int, int]]:

@@ -2,11 +2,12 @@
 
 A kick is a few random swaps; the descent is dynasearch (without release dates) or the
 batched descent (with them). Up to `FULL_MAX` jobs the dynasearch neighbourhood is every swap
-and insertion, each full step one compiled loop (`dynasearch_kernels`) where numba is there;
-without it, from `FOCUS_FROM` jobs the descent after a kick first moves only the jobs near
-the kicked positions (O(n) per focused job, `focused.py`) and ends with full steps. Beyond
-`FULL_MAX` the (n, n) matrices cost too much time and memory per step, so moves span at most
-`BAND_WIDTH` positions (O(n width) per step) and kicks stay within that span.
+and insertion, each full step one compiled loop (`dynasearch_kernels`) where numba is there
+(up to `COMPILED_FULL_MAX` jobs); without it, from `FOCUS_FROM` jobs the descent after a kick
+first moves only the jobs near the kicked positions (O(n) per focused job, `focused.py`) and
+ends with full steps. Beyond `FULL_MAX` (numpy) the (n, n) matrices cost too much time and
+memory per step, so moves span at most `BAND_WIDTH` positions (O(n width) per step) and kicks
+stay within that span.
 
 A kicked local optimum replaces the current one when it is not worse (the search drifts
 across plateaus); the best one is kept.
@@ -37,8 +38,11 @@ from schedkit.solvers.heuristics.tardiness.release import (
 from schedkit.solvers.heuristics.tardiness.rules import ATC_K
 
 FULL_MAX = 2000
-"""Largest n searched with the full neighbourhood (each step builds (n, n) matrices: about
-0.1-0.2 s and 8 MB each at n = 1000); larger instances descend by band."""
+"""Largest n searched with the full neighbourhood by numpy (each step builds (n, n)
+matrices: about 0.1-0.3 s and 8 MB each at n = 1000); larger instances descend by band."""
+COMPILED_FULL_MAX = 5000
+"""The same for the compiled step (about 20 ms at n = 2000, 0.1-0.15 s at n = 5000, no
+matrices); at n = 5000 it ended 6.8 % below the band's value after 10 s on one instance."""
 BAND_WIDTH = 40
 """Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
 FOCUS_FROM = 200
@@ -114,11 +118,12 @@ class SearchParams:
         cells = RELEASE_CELLS * (COMPILED_RELEASE_FACTOR if fast else 1)
         return max(RELEASE_MIN_WIDTH, min(n - 1, cells // (3 * n * n)))
 
-    def band_width(self, n: int) -> int:
-        """Largest move distance of a descent step: `window`, or all up to `FULL_MAX` jobs."""
+    def band_width(self, n: int, fast: bool = False) -> int:
+        """Largest move distance of a descent step: `window`, or all up to `FULL_MAX` jobs
+        (`COMPILED_FULL_MAX` with the compiled step, `fast`)."""
         if self.window > 0:
             return self.window
-        return 0 if n <= FULL_MAX else BAND_WIDTH
+        return 0 if n <= (COMPILED_FULL_MAX if fast else FULL_MAX) else BAND_WIDTH
 
 
 @dataclass
@@ -192,8 +197,8 @@ def iterated_search(
     fast = use_compiled(a, params, budget)
     descend = _descent(a, n, params, fast)
     span = params.kick_span or (params.release_width(n, fast) if a.has_releases else n)
-    if not a.has_releases and params.band_width(n):
-        span = params.kick_span or params.band_width(n)
+    if not a.has_releases and params.band_width(n, fast):
+        span = params.kick_span or params.band_width(n, fast)
     stall_limit = params.stall_iters if params.stall_iters is not None else 400 + 4 * n
     current = descend(start, budget, None)
     cur_value = int(cost(a, current))
@@ -235,7 +240,7 @@ def _descent(a: Arrays, n: int, params: SearchParams, fast: bool) -> Descent:
         moves = window_moves(n, params.release_width(n, fast))
         costs = costs_of(a, moves, fast)
         return lambda seq, budget, _: release_descent(a, seq, moves, costs, budget)
-    pairs = SwapPairs.build(n, params.band_width(n), compiled=fast)
+    pairs = SwapPairs.build(n, params.band_width(n, fast), compiled=fast)
     if pairs.upper is None or n < FOCUS_FROM or pairs.compiled:
         return lambda seq, budget, _: dynasearch(a, seq, pairs, budget)
 
