@@ -115,6 +115,7 @@ BAD_PARAMS = [
         "param atc_k: expected a positive number or a list of them, got []",
     ),
     ("tardiness/small-weighted.yaml", "compiled=maybe", "param compiled: expected true or false"),
+    ("tardiness/small-weighted.yaml", "blocks=0", "param blocks: must lie in [1, inf], got 0"),
     ("rcpsp/small.yaml", "pop_size=abc", "param pop_size: must be an integer, got 'abc'"),
     ("rcpsp/small.yaml", "pop_size=1", "param pop_size: must lie in [2, inf], got 1"),
     ("rcpsp/small.yaml", "justify=abc", "param justify: expected true or false, got 'abc'"),

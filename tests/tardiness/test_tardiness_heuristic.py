@@ -128,6 +128,56 @@ def test_compiled_step_chooses_the_numpy_moves(n: int, top: int) -> None:
         assert sorted(fast) == sorted(plain)
 
 
+def block_neighbourhood(n: int, blocks: int) -> list[tuple[int, int, int, int]]:
+    """Every (lo, hi, kind, size) move: swaps, insertions, blocks of 2..`blocks` jobs."""
+    moves = [(lo, hi, kind, 1) for hi in range(n) for lo in range(hi) for kind in (0, 1, 2)]
+    return moves + [
+        (lo, hi, kind, size)
+        for size in range(2, blocks + 1)
+        for hi in range(n)
+        for lo in range(hi - size + 1)
+        for kind in (1, 2)
+    ]
+
+
+def best_independent_total(a: h.Arrays, seq: np.ndarray, blocks: int) -> int:
+    """The best total delta of moves on disjoint intervals, every delta recomputed."""
+    base, n = int(h.cost(a, seq)), len(seq)
+    best = [0] * (n + 1)
+    by_end: dict[int, list[tuple[int, int]]] = {}
+    for lo, hi, kind, size in block_neighbourhood(n, blocks):
+        moved = seq.copy()
+        h.apply_move(moved, lo, hi, kind, size)
+        by_end.setdefault(hi, []).append((lo, int(h.cost(a, moved)) - base))
+    for x in range(1, n + 1):
+        best[x] = min([best[x - 1]] + [best[lo] + d for lo, d in by_end.get(x - 1, []) if d < 0])
+    return best[n]
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3])
+def test_compiled_step_with_blocks_reaches_the_best_independent_total(blocks: int) -> None:
+    """The moves the kernel picks improve the sequence by the best total that moves on
+    disjoint intervals can reach, each move's delta recomputed from scratch."""
+    rng = np.random.default_rng(blocks)
+    sizes = []
+    for _ in range(40):
+        n = int(rng.integers(2, 13))
+        p = rng.integers(1, 12, n)
+        problem = TardinessProblem.from_arrays(
+            p=p.tolist(),
+            d=rng.integers(0, int(p.sum()) + 1, n).tolist(),
+            w=rng.integers(1, 5, n).tolist(),
+        )
+        a, seq = h.Arrays.of(problem), rng.permutation(n)
+        pairs = h.SwapPairs.build(n, 0, compiled=True, blocks=blocks)
+        moved = seq.copy()
+        for move in neighbourhood.step(a, seq, pairs):
+            h.apply_move(moved, *move)
+            sizes.append(move[3])
+        assert int(h.cost(a, moved)) - int(h.cost(a, seq)) == best_independent_total(a, seq, blocks)
+    assert max(sizes) == blocks  # blocks of the largest size were picked too
+
+
 @pytest.mark.parametrize(("n", "releases"), [(60, False), (30, True)])
 def test_compiled_and_numpy_searches_follow_the_same_path(n: int, releases: bool) -> None:
     """Without release dates below `FOCUS_FROM` both descend by full steps, and with them at

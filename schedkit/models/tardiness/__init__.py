@@ -37,6 +37,7 @@ SPEC = KindSpec(
         "release_window": "heuristic: move distance with release dates",
         "atc_k": "heuristic: look-ahead values tried for ATC",
         "compiled": "heuristic: full dynasearch steps by the compiled loop (true) or numpy",
+        "blocks": "heuristic: compiled steps also move blocks of up to this many jobs",
         "formulation": "milp: time-indexed or disjunctive",
         "time_indexed_max_nonzeros": "milp: size above which time-indexed is not used",
     },

@@ -18,7 +18,8 @@ or the release window), `window` (largest distance of a dynasearch move; 0 = all
 jobs, 2000 with numpy, else 40), `release_window` (move distance with release dates; 0 =
 every move up to about 190 jobs, 80 without the compiled costs, at least 8 beyond), `atc_k`
 (look-ahead values tried for ATC), `compiled` (the compiled loops; default true, false keeps
-numpy: its matrices, the focused descent, whole simulated candidates with release dates).
+numpy: its matrices, the focused descent, whole simulated candidates with release dates),
+`blocks` (compiled steps also move blocks of up to this many consecutive jobs; default 1).
 """
 
 from schedkit.solvers.heuristics.tardiness.backend import solve

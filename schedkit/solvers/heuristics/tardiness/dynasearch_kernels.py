@@ -20,9 +20,10 @@ TABLE_CELLS = 4_000_000
 """Largest shift table ((2 max p + 1) x (n + 1) cells); larger instances keep numpy."""
 
 
-def fits(p: np.ndarray) -> bool:
-    """Whether the shift table of an instance with processing times `p` is small enough."""
-    return (2 * int(p.max(initial=0)) + 1) * (len(p) + 1) <= TABLE_CELLS
+def fits(p: np.ndarray, blocks: int = 1) -> bool:
+    """Whether the shift table of an instance with processing times `p` is small enough
+    (shifts up to `blocks` x max p)."""
+    return (2 * blocks * int(p.max(initial=0)) + 1) * (len(p) + 1) <= TABLE_CELLS
 
 
 @compiled.jit
@@ -46,58 +47,104 @@ def _tardy(w: int, lateness: int) -> int:
 
 
 @compiled.jit
-def best_moves(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The dynasearch choice for a sequence's (p, d, w) by position: (k, 3) rows of
-    (lo, hi, kind), kind 0 = swap, 1 = move lo to hi, 2 = move hi to lo; empty at a local
-    optimum."""
+def _offer(
+    best: np.ndarray, pick: np.ndarray, x: int, lo: int, delta: int, kind: int, size: int
+) -> None:
+    """Take the move on [lo, x] if it improves and beats the best total up to x."""
+    if delta < 0 and best[lo] + delta < best[x + 1]:
+        best[x + 1] = best[lo] + delta
+        pick[x + 1, 0], pick[x + 1, 1], pick[x + 1, 2] = lo, kind, size
+
+
+@compiled.jit
+def _single_moves(
+    x: int, p: np.ndarray, d: np.ndarray, w: np.ndarray, c: np.ndarray, t: np.ndarray,
+    table: np.ndarray, top: int, best: np.ndarray, pick: np.ndarray,
+) -> None:  # fmt: skip
+    """Swaps and insertions ending at x, in `select_independent`'s order."""
+    for lo in range(x):  # swaps (lo, x)
+        row = table[p[x] - p[lo] + top]
+        delta = (
+            _tardy(w[lo], c[x] - d[lo])
+            + _tardy(w[x], c[lo] - p[lo] + p[x] - d[x])
+            - t[lo]
+            - t[x]
+            + row[x]
+            - row[lo + 1]
+        )
+        _offer(best, pick, x, lo, delta, 0, 1)
+    for lo in range(x):  # forward: the job at lo goes to x, lo+1..x end p_lo earlier
+        row = table[top - p[lo]]
+        delta = _tardy(w[lo], c[x] - d[lo]) - t[lo] + row[x + 1] - row[lo + 1]
+        _offer(best, pick, x, lo, delta, 1, 1)
+    row = table[top + p[x]]
+    for lo in range(x):  # backward: the job at x goes to lo, lo..x-1 end p_x later
+        delta = _tardy(w[x], c[lo] - p[lo] + p[x] - d[x]) - t[x] + row[x] - row[lo]
+        _offer(best, pick, x, lo, delta, 2, 1)
+
+
+@compiled.jit
+def _block_change(
+    w: np.ndarray, late: np.ndarray, t: np.ndarray, first: int, size: int, shift: int
+) -> int:
+    """Tardiness change of positions first..first+size-1 when they end `shift` later."""
+    out = 0
+    for k in range(first, first + size):
+        out += _tardy(w[k], late[k] + shift) - t[k]
+    return out
+
+
+@compiled.jit
+def _block_moves(
+    x: int, size: int, c: np.ndarray, w: np.ndarray, late: np.ndarray, t: np.ndarray,
+    table: np.ndarray, top: int, best: np.ndarray, pick: np.ndarray,
+) -> None:  # fmt: skip
+    """Moves of `size` consecutive jobs ending at x: the block at lo goes to end at x
+    (forward), or the block ending at x goes to start at lo (backward)."""
+    for lo in range(x - size + 1):  # forward: block lo..lo+size-1, then lo+size..x move left
+        length = c[lo + size - 1] - (c[lo - 1] if lo else 0)
+        row = table[top - length]
+        delta = _block_change(w, late, t, lo, size, c[x] - c[lo + size - 1])
+        delta += row[x + 1] - row[lo + size]
+        _offer(best, pick, x, lo, delta, 1, size)
+    first = x - size + 1
+    length = c[x] - c[first - 1]
+    row = table[top + length]
+    for lo in range(first):  # backward: block first..x, then lo..first-1 move right
+        shift = (c[lo - 1] if lo else 0) - c[first - 1]
+        delta = _block_change(w, late, t, first, size, shift) + row[first] - row[lo]
+        _offer(best, pick, x, lo, delta, 2, size)
+
+
+@compiled.jit
+def best_moves(p: np.ndarray, d: np.ndarray, w: np.ndarray, blocks: int) -> np.ndarray:
+    """The dynasearch choice for a sequence's (p, d, w) by position: (k, 4) rows of
+    (lo, hi, kind, size): kind 0 = swap lo and hi, 1 = move the `size` jobs from lo to end
+    at hi, 2 = move the `size` jobs ending at hi to start at lo; blocks of 2..`blocks` jobs
+    after the single moves (`blocks` 1: none); empty at a local optimum."""
     n = len(p)
     c = np.cumsum(p)
     late = c - d
     t = np.zeros(n, dtype=np.int64)
     for k in range(n):
         t[k] = _tardy(w[k], late[k])
-    top = int(p.max()) if n else 0
+    top = max(1, blocks) * int(p.max()) if n else 0
     table = _shift_table(w, late, t, top)
     best = np.zeros(n + 1, dtype=np.int64)
-    pick = np.full((n + 1, 2), -1, dtype=np.int64)  # (lo, kind) of the best move ending at x - 1
+    pick = np.full((n + 1, 3), -1, dtype=np.int64)  # (lo, kind, size) of the move ending at x
     for x in range(n):
         best[x + 1] = best[x]
-        # swaps (lo, x)
-        for lo in range(x):
-            row = table[p[x] - p[lo] + top]
-            delta = (
-                _tardy(w[lo], c[x] - d[lo])
-                + _tardy(w[x], c[lo] - p[lo] + p[x] - d[x])
-                - t[lo]
-                - t[x]
-                + row[x]
-                - row[lo + 1]
-            )
-            if delta < 0 and best[lo] + delta < best[x + 1]:
-                best[x + 1] = best[lo] + delta
-                pick[x + 1, 0], pick[x + 1, 1] = lo, 0
-        # forward insertions: the job at lo goes to x, lo+1..x complete p_lo earlier
-        for lo in range(x):
-            row = table[top - p[lo]]
-            delta = _tardy(w[lo], c[x] - d[lo]) - t[lo] + row[x + 1] - row[lo + 1]
-            if delta < 0 and best[lo] + delta < best[x + 1]:
-                best[x + 1] = best[lo] + delta
-                pick[x + 1, 0], pick[x + 1, 1] = lo, 1
-        # backward insertions: the job at x goes to lo, lo..x-1 complete p_x later
-        row = table[top + p[x]]
-        for lo in range(x):
-            delta = _tardy(w[x], c[lo] - p[lo] + p[x] - d[x]) - t[x] + row[x] - row[lo]
-            if delta < 0 and best[lo] + delta < best[x + 1]:
-                best[x + 1] = best[lo] + delta
-                pick[x + 1, 0], pick[x + 1, 1] = lo, 2
-    out = np.empty((n, 3), dtype=np.int64)
+        _single_moves(x, p, d, w, c, t, table, top, best, pick)
+        for size in range(2, min(blocks, x) + 1):
+            _block_moves(x, size, c, w, late, t, table, top, best, pick)
+    out = np.empty((n, 4), dtype=np.int64)
     k = 0
     x = n
     while x > 0:
         if pick[x, 0] < 0:
             x -= 1
             continue
-        out[k, 0], out[k, 1], out[k, 2] = pick[x, 0], x - 1, pick[x, 1]
+        out[k, 0], out[k, 1], out[k, 2], out[k, 3] = pick[x, 0], x - 1, pick[x, 1], pick[x, 2]
         k += 1
         x = pick[x, 0]
     return out[:k]
@@ -106,4 +153,4 @@ def best_moves(p: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
 def warm_up() -> None:
     """Compile the kernel (or load it from numba's disk cache)."""
     one = np.ones(3, dtype=np.int64)
-    best_moves(one, one, one)
+    best_moves(one, one, one, 2)

@@ -15,6 +15,7 @@ import numpy as np
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays
 from schedkit.solvers.heuristics.tardiness.neighbourhood import (
+    Move,
     Moves,
     SwapPairs,
     apply_move,
@@ -66,19 +67,18 @@ def focused_moves(a: Arrays, seq: np.ndarray, rows: np.ndarray) -> Moves:
     )
 
 
-def _apply(seq: np.ndarray, chosen: list[tuple[int, int, int]]) -> np.ndarray:
-    """Apply the chosen (lo, hi, kind) moves in place; the positions they touched (their
-    two ends)."""
-    for lo, hi, kind in chosen:
-        apply_move(seq, lo, hi, kind)
-    return np.array([x for lo, hi, _ in chosen for x in (lo, hi)], dtype=np.int64)
+def _apply(seq: np.ndarray, chosen: list[Move]) -> np.ndarray:
+    """Apply the chosen moves in place; the positions they touched (their two ends)."""
+    for move in chosen:
+        apply_move(seq, *move)
+    return np.array([x for lo, hi, _, _ in chosen for x in (lo, hi)], dtype=np.int64)
 
 
-def focused_step(a: Arrays, seq: np.ndarray, rows: np.ndarray) -> list[tuple[int, int, int]]:
+def focused_step(a: Arrays, seq: np.ndarray, rows: np.ndarray) -> list[Move]:
     """The dynasearch choice among the moves of the jobs at `rows`."""
     moves = focused_moves(a, seq, rows)
     picked = select_independent(moves, len(seq))
-    return [(int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m])) for m in picked]
+    return [(int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]), 1) for m in picked]
 
 
 def focused_descent(

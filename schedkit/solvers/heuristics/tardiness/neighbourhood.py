@@ -22,7 +22,10 @@ TABLE_CELLS = 4_000_000  # largest (shift value, position) table of the swap eva
 SECONDS_PER_CELL = 2e-7
 """Pessimistic evaluation time per move (n = 1000, 1.5 million moves: 0.1-0.15 s measured)."""
 COMPILED_SECONDS_PER_CELL = 2e-8
-"""The same for the compiled step (n = 1000: about 10 ms measured on a loaded core)."""
+"""The same for the compiled step: 4-6 times the 3.3e-9 to 5.5e-9 measured at n = 1000 to
+2000 (benchmarks/results/tardiness_kernels.md), as a step on a loaded core can take that
+much longer and a time limit must hold (5e-9 overran a 2 s limit by 0.3-0.65 s at n = 5000
+with three processes on two cores)."""
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,21 @@ class SwapPairs:
     width: int
     upper: np.ndarray | None
     compiled: bool = False
+    blocks: int = 1
+    """Compiled only: blocks of up to this many jobs move too (1: single jobs)."""
 
     @classmethod
     def build(
-        cls, n: int, width: int, full_inserts: bool = False, compiled: bool = False
-    ) -> SwapPairs:
+        cls, n: int, width: int, full_inserts: bool = False, compiled: bool = False,
+        blocks: int = 1,
+    ) -> SwapPairs:  # fmt: skip
         """Swaps up to `width` apart (0: all); insertions too, unless `full_inserts`;
-        `compiled` full steps where the neighbourhood is full."""
+        `compiled` full steps where the neighbourhood is full, with blocks of up to
+        `blocks` jobs."""
         full = width <= 0 or width >= n - 1
         if full and compiled:  # the kernel needs no pair or mask arrays
             none = np.zeros(0, dtype=np.int64)
-            return cls(none, none, max(n - 1, 0), None, True)
+            return cls(none, none, max(n - 1, 0), None, True, blocks)
         upper = np.triu(np.ones((n, n), dtype=bool), 1) if full or full_inserts else None
         if full:
             ii, jj = np.triu_indices(n, 1)
@@ -223,32 +230,35 @@ def select_independent(moves: Moves, n: int) -> list[int]:
     return chosen
 
 
-def apply_move(seq: np.ndarray, lo: int, hi: int, kind: int) -> None:
-    """Apply one swap (kind 0) or insertion (1 forward, 2 backward) in place."""
+def apply_move(seq: np.ndarray, lo: int, hi: int, kind: int, size: int = 1) -> None:
+    """Apply one swap (kind 0) or insertion in place: 1 moves the `size` jobs from lo to
+    end at hi, 2 the `size` jobs ending at hi to start at lo."""
     if kind == 0:
         seq[lo], seq[hi] = seq[hi], seq[lo]
-    elif kind == 1:
-        seq[lo : hi + 1] = np.roll(seq[lo : hi + 1], -1)
     else:
-        seq[lo : hi + 1] = np.roll(seq[lo : hi + 1], 1)
+        seq[lo : hi + 1] = np.roll(seq[lo : hi + 1], -size if kind == 1 else size)
 
 
 def step_seconds(pairs: SwapPairs, n: int) -> float:
     """A pessimistic estimate of one full evaluation of `pairs` (its matrices' cells)."""
     if pairs.compiled:
-        return COMPILED_SECONDS_PER_CELL * 1.5 * n * n
+        return COMPILED_SECONDS_PER_CELL * (1.5 + 2 * (pairs.blocks - 1)) * n * n
     inserts = n * n if pairs.upper is not None else 2 * n * pairs.width
     return SECONDS_PER_CELL * (len(pairs.i) + inserts)
 
 
-def step(a: Arrays, seq: np.ndarray, pairs: SwapPairs) -> list[tuple[int, int, int]]:
-    """The dynasearch choice of one step over `pairs`: (lo, hi, kind) of each move."""
+Move = tuple[int, int, int, int]
+"""(lo, hi, kind, size) of one move, as `apply_move` takes it."""
+
+
+def step(a: Arrays, seq: np.ndarray, pairs: SwapPairs) -> list[Move]:
+    """The dynasearch choice of one step over `pairs`."""
     if pairs.compiled:
-        rows = best_moves(a.p[seq], a.d[seq], a.w[seq]).tolist()
-        return [(lo, hi, kind) for lo, hi, kind in rows]
+        rows = best_moves(a.p[seq], a.d[seq], a.w[seq], pairs.blocks).tolist()
+        return [(lo, hi, kind, size) for lo, hi, kind, size in rows]
     moves = improving_moves(a, seq, pairs)
     picked = select_independent(moves, len(seq))
-    return [(int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m])) for m in picked]
+    return [(int(moves.lo[m]), int(moves.hi[m]), int(moves.kind[m]), 1) for m in picked]
 
 
 def dynasearch(
@@ -265,7 +275,7 @@ def dynasearch(
         chosen = step(a, seq, pairs)
         if not chosen:
             break
-        for lo, hi, kind in chosen:
-            apply_move(seq, lo, hi, kind)
+        for move in chosen:
+            apply_move(seq, *move)
         need = budget.now() - began
     return seq

@@ -29,7 +29,11 @@ from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness import dynasearch_kernels, release_kernels
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
 from schedkit.solvers.heuristics.tardiness.focused import focused_descent
-from schedkit.solvers.heuristics.tardiness.neighbourhood import SwapPairs, dynasearch
+from schedkit.solvers.heuristics.tardiness.neighbourhood import (
+    SwapPairs,
+    dynasearch,
+    step_seconds,
+)
 from schedkit.solvers.heuristics.tardiness.release import (
     costs_of,
     release_descent,
@@ -51,6 +55,8 @@ positions (`focused.py`) and ends with full-neighbourhood steps."""
 RELEASE_CELLS = 2_000_000
 """Sequence cells simulated per descent step with release dates (moves x n)."""
 RELEASE_MIN_WIDTH = 8
+BLOCKS = 1
+"""Default largest block of consecutive jobs a compiled dynasearch step moves."""
 COMPILED_RELEASE_FACTOR = 10
 """How many more cells a step may simulate with the compiled move costs (which simulate
 only what a move changes: 40-100 times faster than the numpy batches at n = 50-200)."""
@@ -66,6 +72,7 @@ INT_PARAMS = {
     "kick_span": 0,
     "window": 0,
     "release_window": 0,
+    "blocks": 1,
 }
 """The integer knobs and their least values."""
 
@@ -94,6 +101,8 @@ class SearchParams:
     atc_k: tuple[float, ...] = ATC_K
     compiled: bool = True
     """Full dynasearch steps by the compiled kernel where it applies (`use_compiled`)."""
+    blocks: int = BLOCKS
+    """Compiled steps: blocks of up to this many consecutive jobs move as one."""
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SearchParams:
@@ -169,14 +178,16 @@ def kick_at(
 
 
 def _stop_reason(
-    res: SearchResult, params: SearchParams, stall: int, stall_limit: int, budget: Budget
-) -> str | None:
-    """Why the search should stop now, or None to go on."""
+    res: SearchResult, params: SearchParams, stall: int, stall_limit: int, budget: Budget,
+    step: float,
+) -> str | None:  # fmt: skip
+    """Why the search should stop now, or None to go on (a kick is pointless when the time
+    left holds no descent step of about `step` seconds)."""
     if params.max_iters is not None and res.iterations >= params.max_iters:
         return "max_iters"
     if stall >= stall_limit:
         return "stall"
-    if budget.expired():
+    if budget.expired() or budget.remaining() < step:
         return "time_limit"
     return None
 
@@ -195,7 +206,7 @@ def iterated_search(
     n = len(start)
     rng = np.random.default_rng(seed)
     fast = use_compiled(a, params, budget)
-    descend = _descent(a, n, params, fast)
+    descend, step = _descent(a, n, params, fast)
     span = params.kick_span or (params.release_width(n, fast) if a.has_releases else n)
     if not a.has_releases and params.band_width(n, fast):
         span = params.kick_span or params.band_width(n, fast)
@@ -205,7 +216,7 @@ def iterated_search(
     res = SearchResult(current, cur_value, history=[(budget.now() - t0, cur_value)])
     stall = 0
     while res.value > target:
-        stop = _stop_reason(res, params, stall, stall_limit, budget)
+        stop = _stop_reason(res, params, stall, stall_limit, budget, step)
         if stop is not None:
             res.stop = stop
             return res
@@ -230,23 +241,25 @@ def use_compiled(a: Arrays, params: SearchParams, budget: Budget) -> bool:
         return False
     if a.has_releases:
         return compiled.usable(budget, release_kernels.move_costs)
-    return dynasearch_kernels.fits(a.p) and compiled.usable(budget, dynasearch_kernels.best_moves)
+    fits = dynasearch_kernels.fits(a.p, params.blocks)
+    return fits and compiled.usable(budget, dynasearch_kernels.best_moves)
 
 
-def _descent(a: Arrays, n: int, params: SearchParams, fast: bool) -> Descent:
-    """The local search: batched descent with release dates, else dynasearch (compiled move
-    costs or full steps when `fast`)."""
+def _descent(a: Arrays, n: int, params: SearchParams, fast: bool) -> tuple[Descent, float]:
+    """The local search and the estimated seconds of one of its steps: batched descent with
+    release dates, else dynasearch (compiled move costs or full steps when `fast`)."""
     if a.has_releases:
         moves = window_moves(n, params.release_width(n, fast))
         costs = costs_of(a, moves, fast)
-        return lambda seq, budget, _: release_descent(a, seq, moves, costs, budget)
-    pairs = SwapPairs.build(n, params.band_width(n, fast), compiled=fast)
+        return lambda seq, budget, _: release_descent(a, seq, moves, costs, budget), 0.0
+    pairs = SwapPairs.build(n, params.band_width(n, fast), compiled=fast, blocks=params.blocks)
+    step = step_seconds(pairs, n)
     if pairs.upper is None or n < FOCUS_FROM or pairs.compiled:
-        return lambda seq, budget, _: dynasearch(a, seq, pairs, budget)
+        return lambda seq, budget, _: dynasearch(a, seq, pairs, budget), step
 
     def descend(seq: np.ndarray, budget: Budget, touched: np.ndarray | None) -> np.ndarray:
         if touched is None:
             return dynasearch(a, seq, pairs, budget)
         return focused_descent(a, seq, touched, pairs, budget)
 
-    return descend
+    return descend, step
