@@ -47,40 +47,36 @@ def _tardy(w: int, lateness: int) -> int:
 
 
 @compiled.jit
-def _offer(
-    best: np.ndarray, pick: np.ndarray, x: int, lo: int, delta: int, kind: int, size: int
-) -> None:
-    """Take the move on [lo, x] if it improves and beats the best total up to x."""
-    if delta < 0 and best[lo] + delta < best[x + 1]:
-        best[x + 1] = best[lo] + delta
-        pick[x + 1, 0], pick[x + 1, 1], pick[x + 1, 2] = lo, kind, size
-
-
-@compiled.jit
 def _single_moves(
     x: int, p: np.ndarray, d: np.ndarray, w: np.ndarray, c: np.ndarray, t: np.ndarray,
-    table: np.ndarray, top: int, best: np.ndarray, pick: np.ndarray,
-) -> None:  # fmt: skip
-    """Swaps and insertions ending at x, in `select_independent`'s order."""
+    table: np.ndarray, top: int, best: np.ndarray, cur: int,
+) -> tuple[int, int, int]:  # fmt: skip
+    """The best total up to x over the swaps and insertions ending at x, in
+    `select_independent`'s order (strict improvements only): (total, lo, kind)."""
+    lo_at, kind_at = -1, -1
     for lo in range(x):  # swaps (lo, x)
-        row = table[p[x] - p[lo] + top]
+        r = p[x] - p[lo] + top
         delta = (
             _tardy(w[lo], c[x] - d[lo])
             + _tardy(w[x], c[lo] - p[lo] + p[x] - d[x])
             - t[lo]
             - t[x]
-            + row[x]
-            - row[lo + 1]
+            + table[r, x]
+            - table[r, lo + 1]
         )
-        _offer(best, pick, x, lo, delta, 0, 1)
+        if delta < 0 and best[lo] + delta < cur:
+            cur, lo_at, kind_at = best[lo] + delta, lo, 0
     for lo in range(x):  # forward: the job at lo goes to x, lo+1..x end p_lo earlier
-        row = table[top - p[lo]]
-        delta = _tardy(w[lo], c[x] - d[lo]) - t[lo] + row[x + 1] - row[lo + 1]
-        _offer(best, pick, x, lo, delta, 1, 1)
-    row = table[top + p[x]]
+        r = top - p[lo]
+        delta = _tardy(w[lo], c[x] - d[lo]) - t[lo] + table[r, x + 1] - table[r, lo + 1]
+        if delta < 0 and best[lo] + delta < cur:
+            cur, lo_at, kind_at = best[lo] + delta, lo, 1
+    r = top + p[x]
     for lo in range(x):  # backward: the job at x goes to lo, lo..x-1 end p_x later
-        delta = _tardy(w[x], c[lo] - p[lo] + p[x] - d[x]) - t[x] + row[x] - row[lo]
-        _offer(best, pick, x, lo, delta, 2, 1)
+        delta = _tardy(w[x], c[lo] - p[lo] + p[x] - d[x]) - t[x] + table[r, x] - table[r, lo]
+        if delta < 0 and best[lo] + delta < cur:
+            cur, lo_at, kind_at = best[lo] + delta, lo, 2
+    return cur, lo_at, kind_at
 
 
 @compiled.jit
@@ -97,23 +93,25 @@ def _block_change(
 @compiled.jit
 def _block_moves(
     x: int, size: int, c: np.ndarray, w: np.ndarray, late: np.ndarray, t: np.ndarray,
-    table: np.ndarray, top: int, best: np.ndarray, pick: np.ndarray,
-) -> None:  # fmt: skip
-    """Moves of `size` consecutive jobs ending at x: the block at lo goes to end at x
-    (forward), or the block ending at x goes to start at lo (backward)."""
+    table: np.ndarray, top: int, best: np.ndarray, cur: int,
+) -> tuple[int, int, int]:  # fmt: skip
+    """The same for moves of `size` consecutive jobs ending at x: the block at lo goes to
+    end at x (forward, kind 1), or the block ending at x goes to start at lo (kind 2)."""
+    lo_at, kind_at = -1, -1
     for lo in range(x - size + 1):  # forward: block lo..lo+size-1, then lo+size..x move left
-        length = c[lo + size - 1] - (c[lo - 1] if lo else 0)
-        row = table[top - length]
+        r = top - (c[lo + size - 1] - (c[lo - 1] if lo else 0))
         delta = _block_change(w, late, t, lo, size, c[x] - c[lo + size - 1])
-        delta += row[x + 1] - row[lo + size]
-        _offer(best, pick, x, lo, delta, 1, size)
+        delta += table[r, x + 1] - table[r, lo + size]
+        if delta < 0 and best[lo] + delta < cur:
+            cur, lo_at, kind_at = best[lo] + delta, lo, 1
     first = x - size + 1
-    length = c[x] - c[first - 1]
-    row = table[top + length]
+    r = top + c[x] - c[first - 1]
     for lo in range(first):  # backward: block first..x, then lo..first-1 move right
         shift = (c[lo - 1] if lo else 0) - c[first - 1]
-        delta = _block_change(w, late, t, first, size, shift) + row[first] - row[lo]
-        _offer(best, pick, x, lo, delta, 2, size)
+        delta = _block_change(w, late, t, first, size, shift) + table[r, first] - table[r, lo]
+        if delta < 0 and best[lo] + delta < cur:
+            cur, lo_at, kind_at = best[lo] + delta, lo, 2
+    return cur, lo_at, kind_at
 
 
 @compiled.jit
@@ -133,10 +131,14 @@ def best_moves(p: np.ndarray, d: np.ndarray, w: np.ndarray, blocks: int) -> np.n
     best = np.zeros(n + 1, dtype=np.int64)
     pick = np.full((n + 1, 3), -1, dtype=np.int64)  # (lo, kind, size) of the move ending at x
     for x in range(n):
-        best[x + 1] = best[x]
-        _single_moves(x, p, d, w, c, t, table, top, best, pick)
+        cur, lo, kind = _single_moves(x, p, d, w, c, t, table, top, best, best[x])
+        if lo >= 0:
+            pick[x + 1, 0], pick[x + 1, 1], pick[x + 1, 2] = lo, kind, 1
         for size in range(2, min(blocks, x) + 1):
-            _block_moves(x, size, c, w, late, t, table, top, best, pick)
+            cur, lo, kind = _block_moves(x, size, c, w, late, t, table, top, best, cur)
+            if lo >= 0:
+                pick[x + 1, 0], pick[x + 1, 1], pick[x + 1, 2] = lo, kind, size
+        best[x + 1] = cur
     out = np.empty((n, 4), dtype=np.int64)
     k = 0
     x = n
