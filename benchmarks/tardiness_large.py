@@ -98,6 +98,7 @@ def report(log: Path) -> str:
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
+    gaps = []
     for name, runs in by_name.items():
         best = min(r["value"] for r in runs)
         cells = []
@@ -106,7 +107,14 @@ def report(log: Path) -> str:
             cells.append(", ".join(f"{r['value']:.0f} ({r['seed']})" for r in mine) or "-")
         short = [r["value"] for r in runs if r["limit"] == limits[0]]
         gap = (min(short) - best) / best * 100 if short and best else 0.0
+        gaps.append(gap)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {best:.0f} | {gap:.4f} |")
+    within = sum(g <= 0.01 for g in gaps)
+    lines += [
+        "",
+        f"Shortest limit within 0.01 % of the best: {within} of {len(gaps)}; gap mean "
+        f"{sum(gaps) / len(gaps):.4f} %, max {max(gaps):.4f} %.",
+    ]
     return "\n".join(lines) + "\n"
 
 
