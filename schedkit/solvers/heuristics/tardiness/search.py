@@ -45,8 +45,9 @@ FULL_MAX = 2000
 """Largest n searched with the full neighbourhood by numpy (each step builds (n, n)
 matrices: about 0.1-0.3 s and 8 MB each at n = 1000); larger instances descend by band."""
 COMPILED_FULL_MAX = 5000
-"""The same for the compiled step (about 20 ms at n = 2000, 0.1-0.15 s at n = 5000, no
-matrices); at n = 5000 it ended 6.8 % below the band's value after 10 s on one instance."""
+"""The same for the compiled step (no matrices; about 20 ms per step at n = 2000, 0.54 s at
+n = 5000 with three other processes on two cores); at n = 5000 it ended 6.8 % below the band's
+value after 10 s on one instance."""
 BAND_WIDTH = 40
 """Largest move distance of the band neighbourhood (beyond `FULL_MAX` jobs)."""
 FOCUS_FROM = 200
@@ -59,7 +60,8 @@ BLOCKS = 1
 """Default largest block of consecutive jobs a compiled dynasearch step moves."""
 COMPILED_RELEASE_FACTOR = 10
 """How many more cells a step may simulate with the compiled move costs (which simulate
-only what a move changes: 40-100 times faster than the numpy batches at n = 50-200)."""
+only what a move changes: 10-19 times faster than the numpy batches at n = 50-200,
+benchmarks/results/tardiness_kernels.md)."""
 
 Descent = Callable[[np.ndarray, Budget, np.ndarray | None], np.ndarray]
 """(sequence, budget, positions a kick touched or None) -> a local optimum."""
