@@ -212,6 +212,17 @@ def test_compiled_move_costs_with_releases_are_the_simulated_ones(n: int) -> Non
         assert got == plain.tolist()
 
 
+def test_numpy_release_moves_fit_their_memory_cap() -> None:
+    """numpy's candidate permutations (a row of n per move) stay under `PERM_CELLS`, so
+    n = 5000 does not build gigabytes; the compiled costs keep the 8-position window."""
+    params = search.SearchParams()
+    assert params.release_width(1000) == search.RELEASE_MIN_WIDTH
+    width = params.release_width(5000)
+    assert width == 1 and len(release.window_moves(5000, width)) * 5000 <= search.PERM_CELLS
+    assert params.release_width(5000, fast=True) == search.RELEASE_MIN_WIDTH
+    assert params.release_width(50) == params.release_width(50, fast=True) == 49
+
+
 def test_the_shift_table_decides_whether_the_kernel_runs() -> None:
     assert dynasearch_kernels.fits(np.array([100] * 1000))
     assert not dynasearch_kernels.fits(np.array([10**6] * 1000))

@@ -56,6 +56,10 @@ positions (`focused.py`) and ends with full-neighbourhood steps."""
 RELEASE_CELLS = 2_000_000
 """Sequence cells simulated per descent step with release dates (moves x n)."""
 RELEASE_MIN_WIDTH = 8
+PERM_CELLS = 30_000_000
+"""Most cells of numpy's candidate permutations (moves x n, int32): beyond about 1100 jobs
+its window shrinks below `RELEASE_MIN_WIDTH` (at n = 5000 the 8-position window took 2.3 GB
+and a 6 s step under a 2 s limit)."""
 BLOCKS = 1
 """Default largest block of consecutive jobs a compiled dynasearch step moves."""
 COMPILED_RELEASE_FACTOR = 10
@@ -127,7 +131,8 @@ class SearchParams:
         if self.release_window > 0:
             return self.release_window
         cells = RELEASE_CELLS * (COMPILED_RELEASE_FACTOR if fast else 1)
-        return max(RELEASE_MIN_WIDTH, min(n - 1, cells // (3 * n * n)))
+        least = RELEASE_MIN_WIDTH if fast else min(RELEASE_MIN_WIDTH, PERM_CELLS // (3 * n * n))
+        return max(1, least, min(n - 1, cells // (3 * n * n)))
 
     def band_width(self, n: int, fast: bool = False) -> int:
         """Largest move distance of a descent step: `window`, or all up to `FULL_MAX` jobs
