@@ -16,7 +16,8 @@ kicks without improvement; default 400 + 4n), `kick` (random swaps per kick, 4),
 (largest distance of a kick swap; 0 = n, the band width beyond 5000 jobs, 2000 with numpy,
 or the release window), `window` (largest distance of a dynasearch move; 0 = all up to 5000
 jobs, 2000 with numpy, else 40), `release_window` (move distance with release dates; 0 =
-every move up to about 190 jobs, 80 without the compiled costs, at least 8 beyond), `atc_k`
+every move up to about 190 jobs, 80 without the compiled costs, at least 8 beyond, or
+with numpy as many as 30 million candidate cells allow beyond about 1100 jobs), `atc_k`
 (look-ahead values tried for ATC), `compiled` (the compiled loops; default true, false keeps
 numpy: its matrices, the focused descent, whole simulated candidates with release dates),
 `blocks` (compiled steps also move blocks of up to this many consecutive jobs; default 1).
