@@ -13,6 +13,10 @@ upper bound. Writes one JSON line per instance and a summary table under
 `benchmarks/results/` (`tardiness_proofs[_gen][_open].{md,jsonl}`). `--open-in FILE.jsonl`
 runs again only the instances that an earlier run left unproven.
 
+`--above 1`: the listed optimum + 1 as the upper bound, a false claim that SSDP must never
+prove (its arc elimination keeps only schedules better than UB): reports whether any bound
+passed the optimum (`tardiness_proofs_above.md`).
+
 `--method lagrangian`: the stage-1 Lagrangian bound alone (and the assignment bound), as
 before SSDP stages 2 and 3 (`tardiness_proofs_stage1.md`).
 """
@@ -60,11 +64,13 @@ def generated_cases(sizes: list[int]) -> list[tuple[str, Any, int | None]]:
     ]
 
 
-def run_ssdp(case: tuple[str, TardinessProblem, int | None, float]) -> dict[str, Any]:
-    """One instance: the SSDP bound within the limit, against the listed optimum if any."""
-    group, problem, optimum, seconds = case
+def run_ssdp(case: tuple[str, TardinessProblem, int | None, float, int | None]) -> dict[str, Any]:
+    """One instance: the SSDP bound within the limit, against the listed optimum if any
+    (with `above`, against the listed optimum + above as its upper bound)."""
+    group, problem, optimum, seconds, above = case
     start = time.monotonic()
-    proof = ssdp_bound(problem, Budget.start(seconds))
+    upper = None if above is None or optimum is None else optimum + above
+    proof = ssdp_bound(problem, Budget.start(seconds), upper=upper)
     took = time.monotonic() - start
     row: dict[str, Any] = {"set": group, "name": problem.name, "optimum": optimum, "s": took}
     if proof is None:
@@ -80,6 +86,7 @@ def run_ssdp(case: tuple[str, TardinessProblem, int | None, float]) -> dict[str,
         "passes": proof.passes,
         "members": proof.members,
         "states": proof.states,
+        "removed": proof.removed,
     }
 
 
@@ -105,8 +112,9 @@ def ssdp_main(args: argparse.Namespace) -> None:
         earlier = [json.loads(line) for line in Path(args.open_in).read_text().splitlines()]
         still_open = {r["name"] for r in earlier if not r["proven"]}
         cases = [c for c in cases if c[1].name in still_open]
-    jobs = [(g, p, o, args.seconds) for g, p, o in cases]
+    jobs = [(g, p, o, args.seconds, args.above) for g, p, o in cases]
     suffix = ("_gen" if args.generated else "") + ("_open" if args.open_in else "")
+    suffix += "_above" if args.above is not None else ""
     rows: list[dict[str, Any]] = []
     with (
         ProcessPoolExecutor(args.procs) as pool,
@@ -117,6 +125,8 @@ def ssdp_main(args: argparse.Namespace) -> None:
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(json.dumps(row), flush=True)
+    if args.above is not None:
+        return above_report(rows, suffix)
     groups = sorted({r["set"] for r in rows}, key=lambda g: (len(g), g))
     table = [summary_row(g, [r for r in rows if r["set"] == g]) for g in groups]
     reference = "the upper bound (a short dynasearch)" if args.generated else "the listed optimum"
@@ -139,6 +149,19 @@ def ssdp_main(args: argparse.Namespace) -> None:
         ]
     )
     (RESULTS / f"tardiness_proofs{suffix}.md").write_text(text + "\n")
+    print(text)
+
+
+def above_report(rows: list[dict[str, Any]], suffix: str) -> None:
+    """The soundness check: with UB above the optimum, no bound may pass the optimum."""
+    wrong = [r["name"] for r in rows if r.get("bound") is not None and r["bound"] > r["optimum"]]
+    text = (
+        f"# SSDP with UB = optimum + {rows[0]['upper'] - rows[0]['optimum']} (soundness)\n\n"
+        f"    .venv/bin/python benchmarks/tardiness_proofs.py {' '.join(sys.argv[1:])}\n\n"
+        f"{len(rows)} instances; bound above the optimum on {len(wrong)}: {wrong}; at the "
+        f"optimum on {sum(r.get('bound') == r['optimum'] for r in rows)}.\n"
+    )
+    (RESULTS / f"tardiness_proofs{suffix}.md").write_text(text)
     print(text)
 
 
@@ -192,6 +215,12 @@ def main() -> None:
     parser.add_argument("--generated", type=int, nargs="+", default=None)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument(
+        "--above",
+        type=int,
+        default=None,
+        help="soundness check: the listed optimum + ABOVE as the upper bound (no proof allowed)",
+    )
     parser.add_argument(
         "--open-in", default=None, help="a JSONL of an earlier run: redo its unproven instances"
     )

@@ -20,19 +20,13 @@ from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
 from schedkit.solvers.result import Status
 
+from .instances import random_problem
+
 
 def optimum(problem: TardinessProblem) -> int:
     """The optimum by enumeration (n <= 8)."""
     perms = np.array(list(itertools.permutations(range(problem.n))))
     return int(cost(Arrays.of(problem), perms).min())
-
-
-def random_problem(seed: int, n: int) -> TardinessProblem:
-    rng = np.random.default_rng(seed)
-    p = rng.integers(1, 15, n)
-    d = rng.integers(0, int(p.sum()), n)
-    w = rng.integers(1, 10, n)
-    return TardinessProblem.from_arrays(p=p.tolist(), d=d.tolist(), w=w.tolist())
 
 
 class TickingClock:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedkit.models.tardiness.ssdp_dp import backward, best_path, forward
+from schedkit.models.tardiness.ssdp_elimination import eliminate
 from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
 from schedkit.models.tardiness.ssdp_modifiers import (
     MAX_KEY_BITS,
@@ -41,6 +42,8 @@ LIMIT_SLACK = 1e-9
 """Relative slack on the elimination limit (float rounding: keeping a state is always safe)."""
 ADD_PER_PASS = 3
 """Most jobs added to the modifier set per pass."""
+ELIMINATE_EVERY = 20
+"""Stage-2 steps between arc eliminations (each costs about four steps)."""
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Stage2:
     done: bool = False
     """Converged (tiny step), reached the upper bound, or found a feasible path."""
     history: list[float] = field(default_factory=list)
+    removed: int = 0
+    """Arcs eliminated against the upper bound."""
 
 
 def subgradient(
@@ -73,7 +78,8 @@ def resume(
 ) -> Stage2:
     """Up to `steps` more steps, until the step is tiny, the bound reaches `upper`, or the
     budget ends; Polyak steps towards `upper`, the factor halved after `PATIENCE` steps
-    without a better bound."""
+    without a better bound. Every `ELIMINATE_EVERY` steps the arcs on no schedule better
+    than `upper` at the current and the best multipliers leave `g` for good."""
     n = g.problem.n
     last = math.inf if steps is None else res.steps + steps
     while res.steps < last and not res.done and not (budget is not None and budget.expired()):
@@ -81,6 +87,9 @@ def resume(
         bound = value + float(res.mu.sum())
         res.steps += 1
         res.history.append(bound)
+        if res.steps % ELIMINATE_EVERY == 0:
+            for m in (res.mu, res.best_mu):
+                res.removed += eliminate(g, m, upper) if m is not None else 0
         gsub = 1.0 - np.bincount(path, minlength=n)
         if bound > res.bound + 1e-9:
             res.bound, res.best_mu, res.stale = bound, res.mu.copy(), 0

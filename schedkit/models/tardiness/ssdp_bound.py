@@ -10,6 +10,7 @@ reaches UB, or when stage 3 finds a path that runs every job once.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem
 from schedkit.models.tardiness.ssdp import Stage2, modifiers, subgradient
 from schedkit.models.tardiness.ssdp_graph import Graph
-from schedkit.models.tardiness.ssdp_kernels import backward_rows, forward_rows
+from schedkit.models.tardiness.ssdp_kernels import backward_rows, eliminate_rows, forward_rows
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -51,6 +52,8 @@ class Proof:
     passes: int = 0
     members: int = 0
     states: int = 0
+    removed: int = 0
+    """Arcs eliminated against the upper bound in stage 2."""
 
     @property
     def proven(self) -> bool:
@@ -58,7 +61,10 @@ class Proof:
 
 
 def ceil_bound(value: float) -> int:
-    """A float bound rounded up to an integer, less a margin for float rounding."""
+    """A float bound rounded up to an integer, less a margin for float rounding; +inf (no
+    path left: no schedule beats the upper bound) is `sys.maxsize`."""
+    if value == math.inf:
+        return sys.maxsize
     if not math.isfinite(value):
         return 0
     return max(0, math.ceil(value - 1e-6 - 1e-12 * abs(value)))
@@ -89,9 +95,9 @@ def ssdp_bound(
 
         limit = budget.split(UPPER_SHARE) if budget else Clocked.start(UPPER_SECONDS)
         upper = search_upper(problem, limit)
-    g = Graph.of(problem, compiled.usable(budget, forward_rows, backward_rows))
+    g = Graph.of(problem, compiled.usable(budget, forward_rows, backward_rows, eliminate_rows))
     two = subgradient(g, np.zeros(problem.n), upper, budget.split(STAGE2_SHARE) if budget else None)
-    proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps)
+    proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps, removed=two.removed)
     if proof.proven or two.feasible or (budget is not None and budget.expired()):
         return proof
     stage3(g, two, proof, budget, STATE_BYTES)

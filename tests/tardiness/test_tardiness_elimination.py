@@ -1,0 +1,79 @@
+"""Arc elimination against the upper bound: it keeps every schedule better than UB, the
+compiled and numpy loops agree, and it proves OR-Library instances stage 3 could not."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schedkit.io.orlib import read_wt, read_wt_optima
+from schedkit.models.tardiness import TardinessProblem
+from schedkit.models.tardiness.ssdp import subgradient
+from schedkit.models.tardiness.ssdp_bound import ssdp_bound
+from schedkit.models.tardiness.ssdp_elimination import eliminate
+from schedkit.models.tardiness.ssdp_graph import Graph
+from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
+
+from .instances import random_problem
+
+
+def first_optimal(problem: TardinessProblem) -> tuple[int, tuple[int, ...]]:
+    """The optimum and the first optimal sequence in lexicographic order (n <= 8)."""
+    perms = list(itertools.permutations(range(problem.n)))
+    values = cost(Arrays.of(problem), np.array(perms))
+    at = int(values.argmin())
+    return int(values[at]), perms[at]
+
+
+def arcs_of(problem: TardinessProblem, order: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """(completion time, job, job before; n for the start) of each job of `order`."""
+    ends = np.cumsum(problem.p[list(order)])
+    before = (problem.n, *order[:-1])
+    return [(int(t), k, i) for t, k, i in zip(ends, order, before, strict=True)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_first_optimal_schedule_keeps_its_arcs(seed: int) -> None:
+    """With UB = optimum + 1 the lexicographically first optimal schedule is better than UB,
+    so no multiplier may remove one of its arcs; the bound stays at most the optimum."""
+    problem = random_problem(300 + seed, n=7)
+    best, order = first_optimal(problem)
+    g = Graph.of(problem)
+    rng = np.random.default_rng(seed)
+    removed = sum(eliminate(g, rng.normal(0, 15, problem.n), best + 1) for _ in range(30))
+    res = subgradient(g, np.zeros(problem.n), best + 1, None, steps=200)
+    assert removed + res.removed > 0
+    assert not any(g.forbidden[t, k, i] for t, k, i in arcs_of(problem, order))
+    assert res.bound <= best + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_and_numpy_eliminations_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from schedkit.models.tardiness import ssdp_kernels
+
+    problem = random_problem(400 + seed, n=12)
+    mu = np.random.default_rng(seed).normal(0.0, 20.0, problem.n)
+    upper = int(cost(Arrays.of(problem), np.arange(problem.n)[None, :])[0])
+    compiled, plain = Graph.of(problem), Graph.of(problem)
+    removed = eliminate(compiled, mu, upper)
+    monkeypatch.setattr(ssdp_kernels, "available", lambda: False)
+    assert eliminate(plain, mu, upper) == removed > 0
+    np.testing.assert_array_equal(compiled.forbidden, plain.forbidden)
+
+
+@pytest.mark.parametrize("size, index", [(40, 14), (50, 85)])
+def test_elimination_proves_what_stage_3_could_not(data_dir: Path, size: int, index: int) -> None:
+    """Two OR-Library instances that stages 2 and 3 left open at 60 s before arcs were
+    eliminated (at #85 every arc goes: no schedule beats UB); now stage 2 proves them. With UB
+    one above the optimum (a false claim) the bound must stop at the optimum."""
+    text = (data_dir / "orlib" / f"wt{size}.txt").read_text()
+    problem = read_wt(text, f"wt{size}")[index - 1]
+    opt = read_wt_optima(data_dir / "orlib" / f"wtopt{size}.txt")[index - 1]
+    proof = ssdp_bound(problem, upper=opt)
+    assert proof is not None and proof.proven and proof.stage == 2 and proof.removed > 0
+    wrong = ssdp_bound(problem, Budget.start(4.0), upper=opt + 1)
+    assert wrong is not None and not wrong.proven and wrong.bound <= opt
