@@ -11,8 +11,9 @@ import pytest
 
 from schedkit.io.orlib import read_wt, read_wt_optima
 from schedkit.models.tardiness import TardinessProblem
-from schedkit.models.tardiness.ssdp import subgradient
+from schedkit.models.tardiness.ssdp import modifiers, subgradient
 from schedkit.models.tardiness.ssdp_bound import ssdp_bound
+from schedkit.models.tardiness.ssdp_dp import backward, forward
 from schedkit.models.tardiness.ssdp_elimination import eliminate
 from schedkit.models.tardiness.ssdp_graph import Graph
 from schedkit.solvers.budget import Budget
@@ -49,6 +50,11 @@ def test_the_first_optimal_schedule_keeps_its_arcs(seed: int) -> None:
     assert removed + res.removed > 0
     assert not any(g.forbidden[t, k, i] for t, k, i in arcs_of(problem, order))
     assert res.bound <= best + 1e-6
+    # stage 3's pass pairs remove arcs too, at any multipliers, and never one of these
+    for scale in (0.0, 10.0, 30.0):
+        three = modifiers(g, rng.normal(0, scale, problem.n), best + 1, None, 2**26)
+        assert three.bound <= best + 1e-6
+    assert not any(g.forbidden[t, k, i] for t, k, i in arcs_of(problem, order))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -77,3 +83,25 @@ def test_elimination_proves_what_stage_3_could_not(data_dir: Path, size: int, in
     assert proof is not None and proof.proven and proof.stage == 2 and proof.removed > 0
     wrong = ssdp_bound(problem, Budget.start(4.0), upper=opt + 1)
     assert wrong is not None and not wrong.proven and wrong.bound <= opt
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_arc_lists_give_the_dense_tables(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once most arcs are gone the compiled loops run over lists of the rest: same values."""
+    from schedkit.models.tardiness import ssdp_arcs
+
+    problem = random_problem(500 + seed, n=12)
+    g = Graph.of(problem)
+    upper = int(cost(Arrays.of(problem), np.arange(problem.n)[None, :])[0])
+    subgradient(g, np.zeros(problem.n), upper, None, steps=60)
+    mu = np.random.default_rng(seed).normal(0.0, 20.0, problem.n)
+    assert ssdp_arcs.arc_lists(g) is not None  # few arcs left: the lists are used
+    sparse = [run(g, mu) for run in (forward, backward)]
+    monkeypatch.setattr(ssdp_arcs, "SPARSE_SHARE", 0.0)
+    g.touched()
+    assert ssdp_arcs.arc_lists(g) is None
+    dense = [run(g, mu) for run in (forward, backward)]
+    for a, b in zip(sparse, dense, strict=True):
+        np.testing.assert_array_equal(a.best, b.best)
+        np.testing.assert_array_equal(a.second, b.second)
+        np.testing.assert_array_equal(a.via[np.isfinite(a.best)], b.via[np.isfinite(b.best)])

@@ -2,11 +2,14 @@
 
 Stage 2 (`ssdp_dp.py`) takes subgradient steps on the multipliers mu of "each job exactly
 once" over the graph without interchange-dominated arcs and without 2-cycles (from any mu:
-stage 1's, in `lagrangian.py`, or zero). Stage 3 (`ssdp_modifiers.py`) fixes mu, removes every
-state through which no path is cheaper than the upper bound, and memorises, for a growing set
-M of jobs, which of them the path has processed (the state-space modifiers; each job of M runs
-exactly once), adding the jobs the relaxed path repeats until either no path is left (the
-upper bound is optimal) or the best path runs every job once (it is an optimal schedule).
+stage 1's, in `lagrangian.py`, or zero), removing for good the arcs that no schedule better
+than UB uses (`ssdp_elimination.py`). Stage 3 (`ssdp_modifiers.py`) fixes mu, removes every
+state through which no path is cheaper than UB, and memorises, for a growing set M of jobs,
+which of them the path has processed (the state-space modifiers; each job of M runs exactly
+once). Per M it runs a pass forward and one backward in time, which together remove more arcs,
+and adds the jobs the relaxed path repeats, until either no path is left (UB is optimal), the
+best path runs every job once (it is an optimal schedule), or the states hit their cap; then
+stage 2 resumes on the smaller graph (`ssdp_bound.stage3`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedkit.models.tardiness.ssdp_dp import backward, best_path, forward
-from schedkit.models.tardiness.ssdp_elimination import eliminate
+from schedkit.models.tardiness.ssdp_elimination import by_passes, eliminate
 from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
 from schedkit.models.tardiness.ssdp_modifiers import (
     MAX_KEY_BITS,
     Complement,
     OutOfTime,
+    Pass,
     Rule,
     modifier_pass,
 )
@@ -106,47 +110,67 @@ def resume(
 
 @dataclass
 class Stage3:
-    """What stage 3 proved: a bound (the optimum when `proven`), the passes and |M|."""
+    """What stage 3 proved: a bound (the optimum when `proven`), the passes, |M|, and the
+    arcs its passes removed."""
 
     bound: float
     proven: bool
     passes: int = 0
     members: list[int] = field(default_factory=list)
     states: int = 0
+    removed: int = 0
 
 
 def modifiers(
     g: Graph, mu: np.ndarray, upper: int, budget: Budget | None, cap_bytes: int
 ) -> Stage3:
-    """Stage 3 from fixed `mu`: passes, alternately forward and backward in time, with a
-    growing modifier set until a proof, the budget's end or the state cap. Each pass prunes
-    by the previous one. The bound is valid at every pass: OPT >= min(UB, pass value)."""
-    shift = float(mu.sum())
+    """Stage 3 from fixed `mu`: for a growing modifier set, a pass forward in time (pruned by
+    the previous backward one) and one backward (pruned by it), whose states together remove
+    arcs from `g` (`by_passes`); until a proof, the budget's end or the state cap. The bound
+    is valid at every pass: OPT >= min(UB, pass value)."""
+    n, shift = g.problem.n, float(mu.sum())
     limit = upper - 1 - shift + LIMIT_SLACK * (1.0 + abs(upper))
-    graphs = (g, reversed_graph(g))
-    after = [backward(x, mu).best for x in graphs]
     res = Stage3(-math.inf, False)
     other: Complement | None = None
+    removed = -1
     while len(res.members) <= max_members(g.horizon):
-        side = res.passes % 2
-        rule = Rule.of(res.members, g.problem.n, after[side], limit, g.horizon, other)
-        try:
-            found = modifier_pass(graphs[side], mu, rule, budget, cap_bytes)
-        except (TooManyStates, OutOfTime):
+        if budget is not None and budget.expired():
             return res
-        res.passes += 1
-        res.states = max(res.states, found.states)
-        if not math.isfinite(found.value):
-            res.bound, res.proven = float(upper), True
+        if removed != 0:  # the first time, or the passes removed arcs
+            graphs = (g, reversed_graph(g))
+            after = [backward(x, mu).best for x in graphs]
+        found = []
+        for side in (0, 1):
+            rule = Rule.of(res.members, n, after[side], limit, g.horizon, other)
+            try:
+                found.append(modifier_pass(graphs[side], mu, rule, budget, cap_bytes))
+            except (TooManyStates, OutOfTime):
+                return res
+            if settled(res, found[-1], shift, upper, n):
+                return res
+            other = found[-1].table
+        ahead, back = found
+        if budget is not None and budget.expired():
             return res
-        res.bound = max(res.bound, min(float(upper), found.value + shift))
-        count = np.bincount(found.path, minlength=g.problem.n)
-        if (count == 1).all():
-            res.bound, res.proven = found.value + shift, True
-            return res
-        res.members += pick_members(count, res.members)
-        other = found.table
+        removed = by_passes(g, ahead.store, back.store, len(res.members), limit)
+        res.removed += removed
+        res.members += pick_members(np.bincount(back.path, minlength=n), res.members)
     return res
+
+
+def settled(res: Stage3, found: Pass, shift: float, upper: int, n: int) -> bool:
+    """Count the pass into `res`; True when it proves (no path left: UB is optimal; or a
+    path that runs every job once: an optimal schedule)."""
+    res.passes += 1
+    res.states = max(res.states, found.states)
+    if not math.isfinite(found.value):
+        res.bound, res.proven = float(upper), True
+        return True
+    res.bound = max(res.bound, min(float(upper), found.value + shift))
+    if (np.bincount(found.path, minlength=n) == 1).all():
+        res.bound, res.proven = found.value + shift, True
+        return True
+    return False
 
 
 def max_members(horizon: int) -> int:

@@ -19,9 +19,14 @@ import numpy as np
 from schedkit import compiled
 from schedkit.models.tardiness.orders import edd_order
 from schedkit.models.tardiness.problem import TardinessProblem
-from schedkit.models.tardiness.ssdp import Stage2, modifiers, subgradient
+from schedkit.models.tardiness.ssdp import Stage2, modifiers, resume, subgradient
 from schedkit.models.tardiness.ssdp_graph import Graph
-from schedkit.models.tardiness.ssdp_kernels import backward_rows, eliminate_rows, forward_rows
+from schedkit.models.tardiness.ssdp_kernels import (
+    backward_rows,
+    eliminate_rows,
+    forward_rows,
+    join_rows,
+)
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -39,6 +44,10 @@ SECONDS_PER_ARC = 40e-9
 0.11 s on an idle core), and about what one stage-2 step costs."""
 SETUP_SHARE = 0.5
 """Most of the budget that building the table may take (else the bound is not tried)."""
+ROUND_STEPS = 300
+"""Stage-2 steps after each stage-3 round (its passes remove arcs, so the bound can rise)."""
+ROUND_STEP = 0.25
+"""Least step factor those steps start from."""
 
 
 @dataclass
@@ -95,7 +104,9 @@ def ssdp_bound(
 
         limit = budget.split(UPPER_SHARE) if budget else Clocked.start(UPPER_SECONDS)
         upper = search_upper(problem, limit)
-    g = Graph.of(problem, compiled.usable(budget, forward_rows, backward_rows, eliminate_rows))
+    g = Graph.of(
+        problem, compiled.usable(budget, forward_rows, backward_rows, eliminate_rows, join_rows)
+    )
     two = subgradient(g, np.zeros(problem.n), upper, budget.split(STAGE2_SHARE) if budget else None)
     proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps, removed=two.removed)
     if proof.proven or two.feasible or (budget is not None and budget.expired()):
@@ -105,12 +116,36 @@ def ssdp_bound(
 
 
 def stage3(g: Graph, two: Stage2, proof: Proof, budget: Budget | None, cap: int) -> bool:
-    """Stage 3 from the best stage-2 multipliers, into `proof`; True if it proved."""
+    """Rounds of stage 3 from the best stage-2 multipliers, each followed by `ROUND_STEPS`
+    more stage-2 steps on what its passes left of the graph, into `proof`; until a proof, the
+    budget's end, or a round that removes no arc and lifts no bound. True if it proved."""
     assert two.best_mu is not None
-    three = modifiers(g, two.best_mu, proof.upper, budget, cap)
-    proof.passes += three.passes
-    proof.members = max(proof.members, len(three.members))
-    proof.states = max(proof.states, three.states)
-    if ceil_bound(three.bound) > proof.bound:
-        proof.bound, proof.stage = min(proof.upper, ceil_bound(three.bound)), 3
-    return three.proven
+    while True:
+        three = modifiers(g, two.best_mu, proof.upper, budget, cap)
+        proof.passes += three.passes
+        proof.members = max(proof.members, len(three.members))
+        proof.states = max(proof.states, three.states)
+        proof.removed += three.removed
+        raise_bound(proof, three.bound)
+        if three.proven or proof.proven or (budget is not None and budget.expired()):
+            return three.proven or proof.proven
+        before, removed = two.bound, two.removed
+        two.mu, two.step, two.stale, two.done = (
+            two.best_mu.copy(),
+            max(two.step, ROUND_STEP),
+            0,
+            False,
+        )
+        resume(g, two, proof.upper, budget, ROUND_STEPS)
+        proof.steps, proof.removed = two.steps, proof.removed + two.removed - removed
+        raise_bound(proof, two.bound)
+        if proof.proven:
+            return True
+        if three.removed == 0 and two.bound <= before + 1e-9:
+            return False
+
+
+def raise_bound(proof: Proof, value: float) -> None:
+    """Take a stage-3 (or later stage-2) bound into `proof` where it is higher."""
+    if ceil_bound(value) > proof.bound:
+        proof.bound, proof.stage = min(proof.upper, ceil_bound(value)), 3

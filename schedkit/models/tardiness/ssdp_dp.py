@@ -3,8 +3,9 @@
 The state is (t, last job). Each node keeps its best value with the job before it, and the
 best value reached from another job, so that no path runs i -> k -> i (a 2-cycle): a node
 extended to job i uses its second value when its best came from i. The loops run compiled
-(`ssdp_kernels.py`) where the graph allows it; otherwise each time step is one set of numpy
-operations over (next job, previous job), so the Python loop runs H times.
+(`ssdp_kernels.py`) where the graph allows it, over the lists of the arcs left
+(`ssdp_arcs.py`) once few are; otherwise each time step is one set of numpy operations over
+(next job, previous job), so the Python loop runs H times.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schedkit.models.tardiness import ssdp_kernels
+from schedkit.models.tardiness.ssdp_arcs import arc_lists
 from schedkit.models.tardiness.ssdp_graph import Graph
 
 INF = np.inf
@@ -58,7 +60,12 @@ def forward(g: Graph, mu: np.ndarray) -> Table:
     tab.best[0, n] = 0.0
     cost = g.cost - mu
     if g.compiled and ssdp_kernels.available():
-        ssdp_kernels.forward_rows(cost, g.forbidden, g.source, tab.arrays())
+        lists = arc_lists(g)
+        if lists is None:
+            ssdp_kernels.forward_rows(cost, g.forbidden, g.source, tab.arrays())
+        else:
+            ssdp_kernels.forward_lists(cost, g.source, lists.ahead_ptr, lists.ahead_prev,
+                                       tab.arrays())  # fmt: skip
         return tab
     nxt = np.arange(n)[:, None]
     for t in range(1, h + 1):
@@ -76,7 +83,12 @@ def backward(g: Graph, mu: np.ndarray) -> Table:
     tab.best[h, :n] = 0.0
     cost = g.cost - mu
     if g.compiled and ssdp_kernels.available():
-        ssdp_kernels.backward_rows(cost, g.forbidden, g.problem.p, tab.arrays())
+        lists = arc_lists(g)
+        if lists is None:
+            ssdp_kernels.backward_rows(cost, g.forbidden, g.problem.p, tab.arrays())
+        else:
+            ssdp_kernels.backward_lists(cost, g.problem.p, lists.back_ptr, lists.back_next,
+                                        tab.arrays())  # fmt: skip
         return tab
     jobs = np.arange(n)
     prev = np.arange(n + 1)[:, None]

@@ -10,7 +10,8 @@ order of job indices), so the relaxation over the remaining arcs still bounds th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,12 @@ class Graph:
     """(H + 1, n): t - p_k at row t, or H + 1 where negative (a row of +inf values)."""
     compiled: bool = True
     """Whether the dynamic programs may run their compiled loops (`ssdp_kernels`)."""
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What is derived from `forbidden` (`ssdp_arcs.arc_lists`); cleared by `touched`."""
+
+    def touched(self) -> None:
+        """Say that `forbidden` changed (arcs were removed)."""
+        self.cache.clear()
 
     @staticmethod
     def arcs(problem: TardinessProblem) -> int:

@@ -34,6 +34,17 @@ def _keep_two(
 keep_two = compiled.jit(_keep_two)
 
 
+def _put(tables: Tables, t: int, k: int, found: tuple[float, int, float, int], add: float) -> None:
+    """Store node (t, k): the best and second values (plus `add`) and their indices."""
+    best, second, via, via2 = tables
+    b1, i1, b2, i2 = found
+    best[t, k], second[t, k] = b1 + add, b2 + add
+    via[t, k], via2[t, k] = i1, i2
+
+
+put = compiled.jit(_put)
+
+
 def _forward(cost: np.ndarray, forbidden: np.ndarray, source: np.ndarray, tables: Tables) -> None:
     """Rows 1..H of the forward table in place (see `ssdp_dp.forward`)."""
     best, second, via, via2 = tables
@@ -72,18 +83,48 @@ forward_rows = compiled.jit(_forward)
 backward_rows = compiled.jit(_backward)
 
 
-def warm_up() -> None:
-    """Compile both loops on a tiny instance (the array types of real runs)."""
-    from schedkit.models.tardiness.problem import TardinessProblem
-    from schedkit.models.tardiness.ssdp_dp import backward, forward
-    from schedkit.models.tardiness.ssdp_elimination import eliminate
-    from schedkit.models.tardiness.ssdp_graph import Graph
+def _forward_lists(
+    cost: np.ndarray, source: np.ndarray, ptr: np.ndarray, prev: np.ndarray, tables: Tables
+) -> None:
+    """`_forward` over the arc lists of `ssdp_arcs.ArcLists` (nodes without arcs stay +inf)."""
+    best, second, via, _ = tables
+    h, n = source.shape[0] - 1, source.shape[1]
+    for t in range(1, h + 1):
+        for k in range(n):
+            lo, hi = ptr[t * n + k], ptr[t * n + k + 1]
+            if lo == hi:
+                continue
+            s = source[t, k]
+            b1, i1, b2, i2 = np.inf, 0, np.inf, 0
+            for e in range(lo, hi):
+                i = prev[e]
+                v = second[s, i] if via[s, i] == k else best[s, i]
+                b1, i1, b2, i2 = keep_two(v, i, b1, i1, b2, i2)
+            put(tables, t, k, (b1, i1, b2, i2), cost[t, k])
 
-    g = Graph.of(TardinessProblem.from_arrays(p=[2, 3, 1], d=[2, 3, 4], w=[1, 2, 3]))
-    mu = np.zeros(g.problem.n)
-    forward(g, mu)
-    backward(g, mu)
-    eliminate(g, mu, 10)
+
+def _backward_lists(
+    cost: np.ndarray, p: np.ndarray, ptr: np.ndarray, nxt: np.ndarray, tables: Tables
+) -> None:
+    """`_backward` over the arc lists of `ssdp_arcs.ArcLists`."""
+    best, second, via, _ = tables
+    h, n = cost.shape[0] - 2, cost.shape[1]
+    for t in range(h - 1, -1, -1):
+        for k in range(n + 1):
+            lo, hi = ptr[t * (n + 1) + k], ptr[t * (n + 1) + k + 1]
+            if lo == hi:
+                continue
+            b1, i1, b2, i2 = np.inf, 0, np.inf, 0
+            for e in range(lo, hi):
+                j = nxt[e]
+                end = t + p[j]
+                v = (second[end, j] if via[end, j] == k else best[end, j]) + cost[end, j]
+                b1, i1, b2, i2 = keep_two(v, j, b1, i1, b2, i2)
+            put(tables, t, k, (b1, i1, b2, i2), 0.0)
+
+
+forward_lists = compiled.jit(_forward_lists)
+backward_lists = compiled.jit(_backward_lists)
 
 
 def _eliminate(
@@ -115,3 +156,89 @@ def _eliminate(
 
 
 eliminate_rows = compiled.jit(_eliminate)
+
+Pass = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""node, mask, best, second, via of a stage-3 pass's `States`."""
+
+
+def _first_at(masks: np.ndarray, lo: int, hi: int, want: int) -> int:
+    """Where `want` is in the sorted masks[lo:hi], or -1."""
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if masks[mid] < want:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and masks[lo] == want else -1
+
+
+first_at = compiled.jit(_first_at)
+
+
+def _arc_kept(ahead: Pass, back: Pass, s: int, i: int, k: int, u: int, full: int,
+              limit: float) -> bool:  # fmt: skip
+    """Whether some forward state of (s, i) and backward state of (u, k) with the other
+    modifier bits make a path within `limit` over the arc i -> k (k starting at s)."""
+    fnode, fmask, fbest, fsecond, fvia = ahead
+    bnode, bmask, bbest, bsecond, bvia = back
+    blo, bhi = bnode[u, k], bnode[u, k + 1]
+    for x in range(fnode[s, i], fnode[s, i + 1]):
+        y = first_at(bmask, blo, bhi, full ^ fmask[x])
+        if y >= 0:
+            f = fsecond[x] if fvia[x] == k else fbest[x]
+            b = bsecond[y] if bvia[y] == i else bbest[y]
+            if f + b <= limit:
+                return True
+    return False
+
+
+arc_kept = compiled.jit(_arc_kept)
+
+
+def _join(
+    forbidden: np.ndarray, p: np.ndarray, ahead: Pass, back: Pass, full: int, limit: float
+) -> int:
+    """Forbid in place the arcs that no pair of states of the two passes keeps (see
+    `ssdp_elimination.by_passes`); how many."""
+    h, n = forbidden.shape[0] - 1, forbidden.shape[1]
+    removed = 0
+    for t in range(1, h + 1):
+        for k in range(n):
+            s = t - p[k]
+            if s < 0:
+                continue
+            for i in range(n + 1):
+                if forbidden[t, k, i] or (i == n and s != 0):
+                    continue
+                if not arc_kept(ahead, back, s, i, k, h - s, full, limit):
+                    forbidden[t, k, i] = True
+                    removed += 1
+    return removed
+
+
+join_rows = compiled.jit(_join)
+
+
+def warm_up() -> None:
+    """Compile every loop on a tiny instance (the array types of real runs)."""
+    from schedkit.models.tardiness.problem import TardinessProblem
+    from schedkit.models.tardiness.ssdp_arcs import ArcLists
+    from schedkit.models.tardiness.ssdp_dp import Table, backward, forward
+    from schedkit.models.tardiness.ssdp_elimination import by_passes, eliminate
+    from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
+    from schedkit.models.tardiness.ssdp_modifiers import Rule, modifier_pass
+
+    g = Graph.of(TardinessProblem.from_arrays(p=[2, 3, 1], d=[2, 3, 4], w=[1, 2, 3]))
+    mu = np.zeros(g.problem.n)
+    forward(g, mu)
+    found = []
+    for x in (g, reversed_graph(g)):
+        rule = Rule.of([0], 3, backward(x, mu).best, 1e9, g.horizon, None)
+        found.append(modifier_pass(x, mu, rule, None, 2**24))
+    by_passes(g, found[0].store, found[1].store, 1, 1e9)
+    eliminate(g, mu, 10)
+    lists = ArcLists.of(g)
+    tables = Table.empty(g.horizon + 2, 4)
+    forward_lists(g.cost, g.source, lists.ahead_ptr, lists.ahead_prev, tables.arrays())
+    backward_lists(g.cost, g.problem.p, lists.back_ptr, lists.back_next, tables.arrays())

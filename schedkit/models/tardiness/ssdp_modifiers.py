@@ -104,6 +104,8 @@ class Pass:
     states: int
     table: Complement
     """Least value per (time, modifier mask) of this pass: prunes the next one."""
+    store: States
+    """The states themselves (for the arc elimination of `ssdp_elimination.by_passes`)."""
 
 
 def first_per_group(keys: np.ndarray) -> np.ndarray:
@@ -200,6 +202,6 @@ def modifier_pass(
     table = Complement.of(st, len(rule.members))
     final = np.flatnonzero(st["mask"][lo:hi] == rule.full) + lo
     if len(final) == 0:
-        return Pass(INF, np.zeros(0, dtype=np.int64), st.size, table)
+        return Pass(INF, np.zeros(0, dtype=np.int64), st.size, table, st)
     x = int(final[st["best"][final].argmin()])
-    return Pass(float(st["best"][x]), trace(st, x, n), st.size, table)
+    return Pass(float(st["best"][x]), trace(st, x, n), st.size, table, st)
