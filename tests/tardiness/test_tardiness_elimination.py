@@ -15,7 +15,7 @@ from schedkit.models.tardiness.ssdp import modifiers, subgradient
 from schedkit.models.tardiness.ssdp_bound import ssdp_bound
 from schedkit.models.tardiness.ssdp_dp import backward, forward
 from schedkit.models.tardiness.ssdp_elimination import eliminate
-from schedkit.models.tardiness.ssdp_graph import Graph
+from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.tardiness.evaluation import Arrays, cost
 
@@ -105,3 +105,30 @@ def test_arc_lists_give_the_dense_tables(seed: int, monkeypatch: pytest.MonkeyPa
         np.testing.assert_array_equal(a.best, b.best)
         np.testing.assert_array_equal(a.second, b.second)
         np.testing.assert_array_equal(a.via[np.isfinite(a.best)], b.via[np.isfinite(b.best)])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_and_numpy_passes_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled stage-3 pass stores the same states, values and links as numpy's, and
+    finds the same path, in both directions, with and without the other pass's pruning."""
+    from schedkit.models.tardiness import ssdp_modifiers as sm
+
+    problem = random_problem(600 + seed, n=10)
+    upper = int(cost(Arrays.of(problem), np.arange(problem.n)[None, :])[0])
+    g = Graph.of(problem)
+    mu = np.random.default_rng(seed).normal(0.0, 5.0, problem.n)
+    limit = upper - 1 - float(mu.sum())
+    other = None
+    for graph in (g, reversed_graph(g)):
+        rule = sm.Rule.of([0, 3, 5], problem.n, backward(graph, mu).best, limit, g.horizon, other)
+        fast = sm.modifier_pass(graph, mu, rule, None, 2**26)
+        monkeypatch.setattr(sm.compiled, "available", lambda: False)
+        slow = sm.modifier_pass(graph, mu, rule, None, 2**26)
+        monkeypatch.undo()
+        assert fast.states == slow.states > 0 and fast.value == slow.value
+        np.testing.assert_array_equal(fast.path, slow.path)
+        for name in ("job", "mask", "best", "second", "via", "link", "link2"):
+            np.testing.assert_array_equal(fast.store[name][: fast.states],
+                                          slow.store[name][: slow.states])  # fmt: skip
+        np.testing.assert_array_equal(fast.store.node, slow.store.node)
+        other = fast.table

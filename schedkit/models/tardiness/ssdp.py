@@ -31,7 +31,7 @@ from schedkit.models.tardiness.ssdp_modifiers import (
     Rule,
     modifier_pass,
 )
-from schedkit.models.tardiness.ssdp_states import TooManyStates
+from schedkit.models.tardiness.ssdp_states import BYTES_PER_STATE, TooManyStates
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -46,6 +46,10 @@ LIMIT_SLACK = 1e-9
 """Relative slack on the elimination limit (float rounding: keeping a state is always safe)."""
 ADD_PER_PASS = 3
 """Most jobs added to the modifier set per pass."""
+FULL_SHARE = 0.25
+"""Share of the state cap past which stage 3 ends a round instead of adding members (three
+more members multiplied the states by 5-7 on wt50 #57, so the next pass would run into the
+cap and its work be lost)."""
 ELIMINATE_EVERY = 20
 """Stage-2 steps between arc eliminations (each costs about four steps)."""
 
@@ -122,12 +126,18 @@ class Stage3:
 
 
 def modifiers(
-    g: Graph, mu: np.ndarray, upper: int, budget: Budget | None, cap_bytes: int
+    g: Graph,
+    mu: np.ndarray,
+    upper: int,
+    budget: Budget | None,
+    cap_bytes: int,
+    early: bool = True,
 ) -> Stage3:
     """Stage 3 from fixed `mu`: for a growing modifier set, a pass forward in time (pruned by
     the previous backward one) and one backward (pruned by it), whose states together remove
-    arcs from `g` (`by_passes`); until a proof, the budget's end or the state cap. The bound
-    is valid at every pass: OPT >= min(UB, pass value)."""
+    arcs from `g` (`by_passes`); until a proof, the budget's end, the state cap, or (`early`)
+    a pass past `FULL_SHARE` of the cap. The bound is valid at every pass: OPT >= min(UB,
+    pass value)."""
     n, shift = g.problem.n, float(mu.sum())
     limit = upper - 1 - shift + LIMIT_SLACK * (1.0 + abs(upper))
     res = Stage3(-math.inf, False)
@@ -154,6 +164,8 @@ def modifiers(
             return res
         removed = by_passes(g, ahead.store, back.store, len(res.members), limit)
         res.removed += removed
+        if early and max(ahead.states, back.states) * BYTES_PER_STATE > FULL_SHARE * cap_bytes:
+            return res  # the next, larger set would most likely hit the cap: skip that pass
         res.members += pick_members(np.bincount(back.path, minlength=n), res.members)
     return res
 

@@ -27,6 +27,7 @@ from schedkit.models.tardiness.ssdp_kernels import (
     forward_rows,
     join_rows,
 )
+from schedkit.models.tardiness.ssdp_pass_kernels import pass_rows
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -105,7 +106,8 @@ def ssdp_bound(
         limit = budget.split(UPPER_SHARE) if budget else Clocked.start(UPPER_SECONDS)
         upper = search_upper(problem, limit)
     g = Graph.of(
-        problem, compiled.usable(budget, forward_rows, backward_rows, eliminate_rows, join_rows)
+        problem,
+        compiled.usable(budget, forward_rows, backward_rows, eliminate_rows, join_rows, pass_rows),
     )
     two = subgradient(g, np.zeros(problem.n), upper, budget.split(STAGE2_SHARE) if budget else None)
     proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps, removed=two.removed)
@@ -118,10 +120,12 @@ def ssdp_bound(
 def stage3(g: Graph, two: Stage2, proof: Proof, budget: Budget | None, cap: int) -> bool:
     """Rounds of stage 3 from the best stage-2 multipliers, each followed by `ROUND_STEPS`
     more stage-2 steps on what its passes left of the graph, into `proof`; until a proof, the
-    budget's end, or a round that removes no arc and lifts no bound. True if it proved."""
+    budget's end, or a round that removes no arc and lifts no bound even with its modifier
+    set grown up to the cap. True if it proved."""
     assert two.best_mu is not None
+    early = True
     while True:
-        three = modifiers(g, two.best_mu, proof.upper, budget, cap)
+        three = modifiers(g, two.best_mu, proof.upper, budget, cap, early)
         proof.passes += three.passes
         proof.members = max(proof.members, len(three.members))
         proof.states = max(proof.states, three.states)
@@ -141,8 +145,10 @@ def stage3(g: Graph, two: Stage2, proof: Proof, budget: Budget | None, cap: int)
         raise_bound(proof, two.bound)
         if proof.proven:
             return True
-        if three.removed == 0 and two.bound <= before + 1e-9:
+        stuck = three.removed == 0 and two.bound <= before + 1e-9
+        if stuck and not early:
             return False
+        early = not stuck  # stuck: the next round grows M up to the cap
 
 
 def raise_bound(proof: Proof, value: float) -> None:

@@ -8,7 +8,8 @@ The completion bounds: the stage-2 value of the rest from its node (t, k), and t
 value that the previous pass, run in the other direction of time, found for the remaining
 time with the complementary bits (`Complement`; a pass with fewer members still bounds, on
 the bits it has). A pass yields: no path (UB is optimal), a path running every job once (an
-optimal schedule), or a path that repeats jobs, some of which then join M.
+optimal schedule), or a path that repeats jobs, some of which then join M. The time steps
+run as compiled loops (`ssdp_pass_kernels.py`, the same states) where numba is usable.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from schedkit import compiled
 from schedkit.models.tardiness.ssdp_graph import Graph
-from schedkit.models.tardiness.ssdp_states import States
+from schedkit.models.tardiness.ssdp_pass_kernels import pass_rows
+from schedkit.models.tardiness.ssdp_states import FIELDS, States
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -183,6 +186,28 @@ def trace(st: States, x: int, start_job: int) -> np.ndarray:
     return np.array(jobs[::-1], dtype=np.int64)
 
 
+def compiled_rows(
+    st: States, g: Graph, cost: np.ndarray, rule: Rule, budget: Budget | None
+) -> None:
+    """Times 1..H of a pass by the compiled loops (`ssdp_pass_kernels`), 64 at a time
+    between looks at the clock; the columns grow (up to the cap) where a time does not fit."""
+    other = rule.other
+    keys = other.keys if other is not None else np.zeros(0, dtype=np.int64)
+    values = other.values if other is not None else np.zeros(0)
+    prune = (keys, values, other.width if other is not None else 0, rule.full, rule.limit)
+    rules = (cost, g.forbidden, g.source, rule.room, rule.bits)
+    t = 1
+    while t <= g.horizon:
+        if budget is not None and budget.expired():
+            raise OutOfTime
+        end = min(g.horizon + 1, t + 64)
+        cols = tuple(st[f] for f in FIELDS)
+        t, st.size = pass_rows(t, end, st.size, rules, cols, st.node, st.least,
+                               len(rule.members), prune)  # fmt: skip
+        if t < end:
+            st.grow()
+
+
 def modifier_pass(
     g: Graph, mu: np.ndarray, rule: Rule, budget: Budget | None, cap_bytes: int
 ) -> Pass:
@@ -194,10 +219,13 @@ def modifier_pass(
     one = np.ones(1)
     st.add(0, job=np.array([n]), mask=np.zeros(1), best=np.zeros(1), second=one * INF,
            via=np.array([-1]), link=np.array([-1]), link2=np.array([-1]))  # fmt: skip
-    for t in range(1, h + 1):
-        if t % 64 == 0 and budget is not None and budget.expired():
-            raise OutOfTime
-        extend(st, g, t, cost[t], rule)
+    if g.compiled and compiled.available():
+        compiled_rows(st, g, cost, rule, budget)
+    else:
+        for t in range(1, h + 1):
+            if t % 64 == 0 and budget is not None and budget.expired():
+                raise OutOfTime
+            extend(st, g, t, cost[t], rule)
     lo, hi = st.offset[h], st.offset[h + 1]
     table = Complement.of(st, len(rule.members))
     final = np.flatnonzero(st["mask"][lo:hi] == rule.full) + lo

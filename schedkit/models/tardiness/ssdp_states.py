@@ -44,7 +44,8 @@ class States:
     least: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
-        self.cols = {k: np.empty(1024, dtype=t) for k, t in FIELDS.items()}
+        first = max(1, min(1024, self.cap_bytes // BYTES_PER_STATE))
+        self.cols = {k: np.empty(first, dtype=t) for k, t in FIELDS.items()}
         shape = (self.horizon + 2, self.jobs + 1)  # row H + 1: an empty time
         self.node = np.zeros((shape[0], shape[1] + 1), dtype=np.int64)
         self.least = np.full(shape, np.inf)
@@ -61,14 +62,7 @@ class States:
         """Append the states of time t (every field given, equal lengths, sorted by job)."""
         count = len(values["job"])
         need = self.size + count
-        if need * BYTES_PER_STATE > self.cap_bytes:
-            raise TooManyStates(f"more than {self.cap_bytes // BYTES_PER_STATE} states")
-        if need > len(self.cols["job"]):
-            grown = max(need, 2 * len(self.cols["job"]))
-            for k, col in self.cols.items():
-                new = np.empty(grown, dtype=col.dtype)
-                new[: self.size] = col[: self.size]
-                self.cols[k] = new
+        self.reserve(need)
         for k, v in values.items():
             self.cols[k][self.size : need] = v
         bounds = np.searchsorted(values["job"], np.arange(self.jobs + 2))
@@ -77,6 +71,24 @@ class States:
         if len(present):
             self.least[t, present] = np.minimum.reduceat(values["best"], bounds[present])
         self.size = need
+
+    def reserve(self, need: int) -> None:
+        """Room for `need` states in every column (doubling), or `TooManyStates` past the cap."""
+        if need * BYTES_PER_STATE > self.cap_bytes:
+            raise TooManyStates(f"more than {self.cap_bytes // BYTES_PER_STATE} states")
+        if need > len(self.cols["job"]):
+            grown = min(max(need, 2 * len(self.cols["job"])), self.cap_bytes // BYTES_PER_STATE)
+            for k, col in self.cols.items():
+                new = np.empty(grown, dtype=col.dtype)
+                new[: self.size] = col[: self.size]
+                self.cols[k] = new
+
+    def grow(self) -> None:
+        """Twice the room (up to the cap), or `TooManyStates` when the columns are full."""
+        most = self.cap_bytes // BYTES_PER_STATE
+        if len(self.cols["job"]) >= most:
+            raise TooManyStates(f"more than {most} states")
+        self.reserve(min(2 * len(self.cols["job"]), most))
 
     def gather(
         self, times: np.ndarray, jobs: np.ndarray, arcs: np.ndarray, room: np.ndarray
