@@ -8,7 +8,7 @@ state through which no path is cheaper than UB, and memorises, for a growing set
 which of them the path has processed (the state-space modifiers; each job of M runs exactly
 once). Per M it runs a pass forward and one backward in time, which together remove more arcs,
 and adds the jobs the relaxed path repeats, until either no path is left (UB is optimal), the
-best path runs every job once (it is an optimal schedule), or the states hit their cap; then
+best path runs every job once (it is an optimal schedule), or the states grow large; then
 stage 2 resumes on the smaller graph (`ssdp_bound.stage3`).
 """
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedkit.models.tardiness.ssdp_dp import backward, best_path, forward
-from schedkit.models.tardiness.ssdp_elimination import by_passes, eliminate
+from schedkit.models.tardiness.ssdp_elimination import by_passes, eliminate, elimination_limit
 from schedkit.models.tardiness.ssdp_graph import Graph, reversed_graph
 from schedkit.models.tardiness.ssdp_modifiers import (
     MAX_KEY_BITS,
@@ -42,8 +42,6 @@ STEP_MIN = 1e-4
 """Stage 2 stops when the factor falls below this (the bound has converged)."""
 PATIENCE = 60
 """Steps without a better bound before the step size is halved."""
-LIMIT_SLACK = 1e-9
-"""Relative slack on the elimination limit (float rounding: keeping a state is always safe)."""
 ADD_PER_PASS = 3
 """Most jobs added to the modifier set per pass."""
 FULL_SHARE = 0.25
@@ -139,7 +137,7 @@ def modifiers(
     a pass past `FULL_SHARE` of the cap. The bound is valid at every pass: OPT >= min(UB,
     pass value)."""
     n, shift = g.problem.n, float(mu.sum())
-    limit = upper - 1 - shift + LIMIT_SLACK * (1.0 + abs(upper))
+    limit = elimination_limit(upper, mu)
     res = Stage3(-math.inf, False)
     other: Complement | None = None
     removed = -1

@@ -2,7 +2,8 @@
 
 Stage 2 (`ssdp.subgradient`) starts from zero multipliers (its graph is strong enough that
 this beats starting from stage 1's) and takes at most half of the budget, less when it
-converges; stage 3 (`ssdp.modifiers`) takes the rest. Both need an upper bound UB: the value
+converges; the rest goes to rounds of stage 3 (`ssdp.modifiers`), each followed by more
+stage-2 steps on the graph its passes left (`stage3`). Both need an upper bound UB: the value
 passed in, else a short run of the iterated dynasearch. The result is a proof when the bound
 reaches UB, or when stage 3 finds a path that runs every job once.
 """
@@ -63,7 +64,7 @@ class Proof:
     members: int = 0
     states: int = 0
     removed: int = 0
-    """Arcs eliminated against the upper bound in stage 2."""
+    """Arcs eliminated against the upper bound (stage 2's tests and stage 3's passes)."""
 
     @property
     def proven(self) -> bool:

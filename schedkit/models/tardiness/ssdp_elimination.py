@@ -70,9 +70,9 @@ def by_passes(g: Graph, ahead: States, back: States, width: int, limit: float) -
     reversed graph. Arc i -> k with k starting at s is kept only if a forward state of (s, i)
     and a backward state of k starting at s have complementary modifier bits and, without a
     2-cycle at the joint, a value within `limit` together. Neither pass stores a state on no
-    such path, so the test holds for any multipliers, as in `eliminate`. Compiled only
-    (without numba nothing is removed); how many arcs went."""
-    if not ssdp_kernels.available():
+    such path, so the test holds for any multipliers, as in `eliminate`. Compiled only (where
+    the loops may not run compiled, nothing is removed); how many arcs went."""
+    if not (g.compiled and ssdp_kernels.available()):
         return 0
     fields = ("mask", "best", "second", "via")
     one = (ahead.node, *(ahead[f][: ahead.size] for f in fields))
