@@ -89,13 +89,15 @@ def resume(
     n = g.problem.n
     last = math.inf if steps is None else res.steps + steps
     while res.steps < last and not res.done and not (budget is not None and budget.expired()):
-        value, path = best_path(g, forward(g, res.mu))
+        ahead = forward(g, res.mu)
+        value, path = best_path(g, ahead)
         bound = value + float(res.mu.sum())
         res.steps += 1
         res.history.append(bound)
         if res.steps % ELIMINATE_EVERY == 0:
-            for m in (res.mu, res.best_mu):
-                res.removed += eliminate(g, m, upper) if m is not None else 0
+            res.removed += eliminate(g, res.mu, upper, ahead)
+            if res.best_mu is not None:
+                res.removed += eliminate(g, res.best_mu, upper)
         gsub = 1.0 - np.bincount(path, minlength=n)
         if bound > res.bound + 1e-9:
             res.bound, res.best_mu, res.stale = bound, res.mu.copy(), 0

@@ -32,9 +32,11 @@ def elimination_limit(upper: int, mu: np.ndarray) -> float:
     return upper - 1 - float(mu.sum()) + LIMIT_SLACK * (1.0 + abs(upper))
 
 
-def eliminate(g: Graph, mu: np.ndarray, upper: int) -> int:
-    """Remove, in `g.forbidden`, the arcs on no path within the limit at `mu`; how many."""
-    ahead, after = forward(g, mu), backward(g, mu)
+def eliminate(g: Graph, mu: np.ndarray, upper: int, ahead: Table | None = None) -> int:
+    """Remove, in `g.forbidden`, the arcs on no path within the limit at `mu`; how many.
+    `ahead`: the forward table at `mu` on this graph, where the caller has it."""
+    ahead = forward(g, mu) if ahead is None else ahead
+    after = backward(g, mu)
     limit = elimination_limit(upper, mu)
     cost = g.cost - mu
     if g.compiled and ssdp_kernels.available():

@@ -161,21 +161,6 @@ Pass = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """node, mask, best, second, via of a stage-3 pass's `States`."""
 
 
-def _first_at(masks: np.ndarray, lo: int, hi: int, want: int) -> int:
-    """Where `want` is in the sorted masks[lo:hi], or -1."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if masks[mid] < want:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo if lo < end and masks[lo] == want else -1
-
-
-first_at = compiled.jit(_first_at)
-
-
 def _arc_kept(ahead: Pass, back: Pass, s: int, i: int, k: int, u: int, full: int,
               limit: float) -> bool:  # fmt: skip
     """Whether some forward state of (s, i) and backward state of (u, k) with the other
@@ -184,8 +169,9 @@ def _arc_kept(ahead: Pass, back: Pass, s: int, i: int, k: int, u: int, full: int
     bnode, bmask, bbest, bsecond, bvia = back
     blo, bhi = bnode[u, k], bnode[u, k + 1]
     for x in range(fnode[s, i], fnode[s, i + 1]):
-        y = first_at(bmask, blo, bhi, full ^ fmask[x])
-        if y >= 0:
+        want = full ^ fmask[x]
+        y = blo + np.searchsorted(bmask[blo:bhi], want)
+        if y < bhi and bmask[y] == want:
             f = fsecond[x] if fvia[x] == k else fbest[x]
             b = bsecond[y] if bvia[y] == i else bbest[y]
             if f + b <= limit:

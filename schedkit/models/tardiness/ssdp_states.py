@@ -44,11 +44,16 @@ class States:
     least: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
-        first = max(1, min(1024, self.cap_bytes // BYTES_PER_STATE))
+        first = max(1, min(1024, self.capacity))
         self.cols = {k: np.empty(first, dtype=t) for k, t in FIELDS.items()}
         shape = (self.horizon + 2, self.jobs + 1)  # row H + 1: an empty time
         self.node = np.zeros((shape[0], shape[1] + 1), dtype=np.int64)
         self.least = np.full(shape, np.inf)
+
+    @property
+    def capacity(self) -> int:
+        """Most states within the memory cap."""
+        return self.cap_bytes // BYTES_PER_STATE
 
     @property
     def offset(self) -> np.ndarray:
@@ -74,10 +79,10 @@ class States:
 
     def reserve(self, need: int) -> None:
         """Room for `need` states in every column (doubling), or `TooManyStates` past the cap."""
-        if need * BYTES_PER_STATE > self.cap_bytes:
-            raise TooManyStates(f"more than {self.cap_bytes // BYTES_PER_STATE} states")
+        if need > self.capacity:
+            raise TooManyStates(f"more than {self.capacity} states")
         if need > len(self.cols["job"]):
-            grown = min(max(need, 2 * len(self.cols["job"])), self.cap_bytes // BYTES_PER_STATE)
+            grown = min(max(need, 2 * len(self.cols["job"])), self.capacity)
             for k, col in self.cols.items():
                 new = np.empty(grown, dtype=col.dtype)
                 new[: self.size] = col[: self.size]
@@ -85,10 +90,9 @@ class States:
 
     def grow(self) -> None:
         """Twice the room (up to the cap), or `TooManyStates` when the columns are full."""
-        most = self.cap_bytes // BYTES_PER_STATE
-        if len(self.cols["job"]) >= most:
-            raise TooManyStates(f"more than {most} states")
-        self.reserve(min(2 * len(self.cols["job"]), most))
+        if len(self.cols["job"]) >= self.capacity:
+            raise TooManyStates(f"more than {self.capacity} states")
+        self.reserve(min(2 * len(self.cols["job"]), self.capacity))
 
     def gather(
         self, times: np.ndarray, jobs: np.ndarray, arcs: np.ndarray, room: np.ndarray
