@@ -98,13 +98,42 @@ def test_arc_lists_give_the_dense_tables(seed: int, monkeypatch: pytest.MonkeyPa
     assert ssdp_arcs.arc_lists(g) is not None  # few arcs left: the lists are used
     sparse = [run(g, mu) for run in (forward, backward)]
     monkeypatch.setattr(ssdp_arcs, "SPARSE_SHARE", 0.0)
-    g.touched()
+    g.cache.clear()
     assert ssdp_arcs.arc_lists(g) is None
     dense = [run(g, mu) for run in (forward, backward)]
     for a, b in zip(sparse, dense, strict=True):
         np.testing.assert_array_equal(a.best, b.best)
         np.testing.assert_array_equal(a.second, b.second)
         np.testing.assert_array_equal(a.via[np.isfinite(a.best)], b.via[np.isfinite(b.best)])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_list_elimination_and_filtered_lists_match_the_dense_ones(seed: int) -> None:
+    """Elimination over the arc lists removes the arcs the dense loop removes, and the lists
+    filtered after it equal the lists rebuilt from the dense table."""
+    from schedkit.models.tardiness import ssdp_arcs, ssdp_kernels
+    from schedkit.models.tardiness.ssdp_elimination import elimination_limit
+
+    problem = random_problem(520 + seed, n=12)
+    g = Graph.of(problem)
+    upper = int(cost(Arrays.of(problem), np.arange(problem.n)[None, :])[0])
+    subgradient(g, np.zeros(problem.n), upper, None, steps=40)
+    assert ssdp_arcs.arc_lists(g) is not None
+    mu = np.random.default_rng(seed).normal(0.0, 5.0, problem.n)
+    ahead = forward(g, mu)
+    low = float(ahead.best[g.horizon, : problem.n].min()) + float(mu.sum())
+    cut = int((low + upper) / 2)  # below UB: more arcs go (the loops must still agree)
+    dense = g.forbidden.copy()
+    tables = ahead.arrays(), backward(g, mu).arrays()
+    limit = elimination_limit(cut, mu)
+    gone = ssdp_kernels.eliminate_rows(g.cost - mu, dense, g.source, *tables, limit)
+    assert eliminate(g, mu, cut) == gone > 0
+    np.testing.assert_array_equal(g.forbidden, dense)
+    assert "stale" in g.cache
+    kept, rebuilt = ssdp_arcs.arc_lists(g), ssdp_arcs.ArcLists.of(g)
+    assert kept is not None
+    for name in ("ahead_ptr", "ahead_prev", "back_ptr", "back_next"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(rebuilt, name))
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from schedkit.models.tardiness import ssdp_kernels
+from schedkit.models.tardiness.ssdp_arcs import arc_lists
 from schedkit.models.tardiness.ssdp_dp import Table, backward, forward
 from schedkit.models.tardiness.ssdp_graph import Graph
 from schedkit.models.tardiness.ssdp_states import States
@@ -39,7 +40,12 @@ def eliminate(g: Graph, mu: np.ndarray, upper: int, ahead: Table | None = None) 
     after = backward(g, mu)
     limit = elimination_limit(upper, mu)
     cost = g.cost - mu
-    if g.compiled and ssdp_kernels.available():
+    lists = arc_lists(g) if g.compiled and ssdp_kernels.available() else None
+    if lists is not None:
+        removed = int(ssdp_kernels.eliminate_lists(cost, g.forbidden, g.source, lists.ahead_ptr,
+                                                   lists.ahead_prev, ahead.arrays(),
+                                                   after.arrays(), limit))  # fmt: skip
+    elif g.compiled and ssdp_kernels.available():
         removed = int(ssdp_kernels.eliminate_rows(cost, g.forbidden, g.source, ahead.arrays(),
                                                   after.arrays(), limit))  # fmt: skip
     else:

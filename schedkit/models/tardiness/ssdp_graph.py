@@ -64,11 +64,15 @@ class Graph:
     compiled: bool = True
     """Whether the dynamic programs may run their compiled loops (`ssdp_kernels`)."""
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    """What is derived from `forbidden` (`ssdp_arcs.arc_lists`); cleared by `touched`."""
+    """What is derived from `forbidden` (`ssdp_arcs.arc_lists`); dropped by `touched`."""
 
     def touched(self) -> None:
-        """Say that `forbidden` changed (arcs were removed)."""
+        """Say that `forbidden` changed (arcs were removed, never added): what was derived
+        goes, but the arc lists stay as "stale", a superset of the arcs left to filter."""
+        stale = self.cache.get("lists") or self.cache.get("stale")
         self.cache.clear()
+        if stale is not None:
+            self.cache["stale"] = stale
 
     @staticmethod
     def arcs(problem: TardinessProblem) -> int:

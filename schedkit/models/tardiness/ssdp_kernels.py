@@ -127,6 +127,20 @@ forward_lists = compiled.jit(_forward_lists)
 backward_lists = compiled.jit(_backward_lists)
 
 
+def _arc_out(cost: np.ndarray, source: np.ndarray, ahead: Tables, after: Tables, t: int, k: int,
+             i: int, limit: float) -> bool:  # fmt: skip
+    """Whether the least path over arc i -> k (k completing at t) exceeds `limit`."""
+    fb, fs, fv, _ = ahead
+    bb, bs, bv, _ = after
+    s = source[t, k]
+    f = fs[s, i] if fv[s, i] == k else fb[s, i]
+    b = bs[t, k] if bv[t, k] == i else bb[t, k]
+    return not f + cost[t, k] + b <= limit
+
+
+arc_out = compiled.jit(_arc_out)
+
+
 def _eliminate(
     cost: np.ndarray,
     forbidden: np.ndarray,
@@ -137,25 +151,82 @@ def _eliminate(
 ) -> int:
     """Forbid in place the arcs whose least path exceeds `limit` (see
     `ssdp_elimination.eliminate`); how many."""
-    fb, fs, fv, _ = ahead
-    bb, bs, bv, _ = after
     h, n = forbidden.shape[0] - 1, forbidden.shape[1]
     removed = 0
     for t in range(1, h + 1):
         for k in range(n):
-            s = source[t, k]
             for i in range(n + 1):
-                if forbidden[t, k, i]:
-                    continue
-                f = fs[s, i] if fv[s, i] == k else fb[s, i]
-                b = bs[t, k] if bv[t, k] == i else bb[t, k]
-                if not f + cost[t, k] + b <= limit:
+                if not forbidden[t, k, i] and arc_out(cost, source, ahead, after, t, k, i, limit):
                     forbidden[t, k, i] = True
                     removed += 1
     return removed
 
 
 eliminate_rows = compiled.jit(_eliminate)
+
+
+def _eliminate_lists(
+    cost: np.ndarray,
+    forbidden: np.ndarray,
+    source: np.ndarray,
+    ptr: np.ndarray,
+    prev: np.ndarray,
+    ahead: Tables,
+    after: Tables,
+    limit: float,
+) -> int:
+    """`_eliminate` over the arc lists of `ssdp_arcs.ArcLists` (the same arcs go)."""
+    n = forbidden.shape[1]
+    removed = 0
+    for node in range(n, len(ptr) - 1):  # times 1..H, as `_eliminate`
+        t, k = node // n, node % n
+        for e in range(ptr[node], ptr[node + 1]):
+            if arc_out(cost, source, ahead, after, t, k, prev[e], limit):
+                forbidden[t, k, prev[e]] = True
+                removed += 1
+    return removed
+
+
+eliminate_lists = compiled.jit(_eliminate_lists)
+
+
+def _kept_ahead(forbidden: np.ndarray, ptr: np.ndarray, prev: np.ndarray,
+                new_ptr: np.ndarray, new_prev: np.ndarray) -> int:  # fmt: skip
+    """Copy into `new_ptr` / `new_prev` the entries of forward lists whose arc is still
+    allowed (node t * n + k, entry i: arc i -> k at t); how many."""
+    n = forbidden.shape[1]
+    out = 0
+    for node in range(len(ptr) - 1):
+        new_ptr[node] = out
+        t, k = node // n, node % n
+        for e in range(ptr[node], ptr[node + 1]):
+            if not forbidden[t, k, prev[e]]:
+                new_prev[out] = prev[e]
+                out += 1
+    new_ptr[len(ptr) - 1] = out
+    return out
+
+
+def _kept_back(forbidden: np.ndarray, p: np.ndarray, ptr: np.ndarray, nxt: np.ndarray,
+               new_ptr: np.ndarray, new_nxt: np.ndarray) -> int:  # fmt: skip
+    """`_kept_ahead` for backward lists (node tail * (n + 1) + i, entry k: arc i -> k with
+    k completing at tail + p_k)."""
+    n1 = forbidden.shape[2]
+    out = 0
+    for node in range(len(ptr) - 1):
+        new_ptr[node] = out
+        tail, i = node // n1, node % n1
+        for e in range(ptr[node], ptr[node + 1]):
+            k = nxt[e]
+            if not forbidden[tail + p[k], k, i]:
+                new_nxt[out] = k
+                out += 1
+    new_ptr[len(ptr) - 1] = out
+    return out
+
+
+kept_ahead = compiled.jit(_kept_ahead)
+kept_back = compiled.jit(_kept_back)
 
 Pass = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """node, mask, best, second, via of a stage-3 pass's `States`."""
@@ -228,3 +299,6 @@ def warm_up() -> None:
     tables = Table.empty(g.horizon + 2, 4)
     forward_lists(g.cost, g.source, lists.ahead_ptr, lists.ahead_prev, tables.arrays())
     backward_lists(g.cost, g.problem.p, lists.back_ptr, lists.back_next, tables.arrays())
+    eliminate_lists(g.cost, g.forbidden, g.source, lists.ahead_ptr, lists.ahead_prev,
+                    tables.arrays(), tables.arrays(), 1e9)  # fmt: skip
+    lists.kept(g)
