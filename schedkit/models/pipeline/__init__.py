@@ -13,8 +13,8 @@ SPEC = KindSpec(
     lower_bound=lower_bound,
     backends={
         "heuristic": "schedkit.solvers.heuristics.pipeline:solve",
-        "cpsat": "schedkit.solvers.cpsat.pipeline:solve",
-        "milp": "schedkit.solvers.milp.pipeline:solve",
+        "cpsat": "schedkit.solvers.pipeline_sizes:cpsat",
+        "milp": "schedkit.solvers.pipeline_sizes:milp",
     },
     models={
         "milp": "schedkit.solvers.milp.pipeline:compile_model",

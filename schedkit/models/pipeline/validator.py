@@ -3,19 +3,25 @@
 It checks the given start times directly: every op present exactly once on its stage's device,
 dependencies (with communication), one op at a time per device, the memory limit of every
 device (prefix sums in start order). It recomputes both objectives, per-device bubbles and
-peak memory; the ASAP replay of the same orders (simulate.py) is reported as a metric.
+peak memory; the ASAP replay of the same orders (simulate.py) is reported as a metric. The
+checks run on arrays first (`validator_arrays.py`); only a schedule with a violation is
+checked op by op, which gives the messages.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from schedkit.models.base import Report, check_claimed_objective, is_finite_number
 from schedkit.models.pipeline.problem import Op, OpKey, PipelineProblem, PipelineSolution
-from schedkit.models.pipeline.simulate import predecessors, simulate
+from schedkit.models.pipeline.simulate import SimResult, predecessors, simulate, spans
+from schedkit.models.pipeline.validator_arrays import Summary, summarize
 
 EPS = 1e-6
 MAX_MESSAGES = 20
+ARRAYS_FROM = 0
+"""Fewest ops for which the array checks (`validator_arrays.py`) run first; a schedule they
+find a violation in is checked op by op, for the messages."""
 
 
 def _check_ops(problem: PipelineProblem, sol: PipelineSolution, report: Report) -> bool:
@@ -129,56 +135,58 @@ def _check_devices(
 def _metrics(problem: PipelineProblem, rows: list[list[Op]], peaks: list[float]) -> dict:
     first = [min((o.start for o in r), default=0.0) for r in rows]
     last = [max((o.start + problem.duration(o.key) for o in r), default=0.0) for r in rows]
-    span = [b - a for a, b in zip(first, last, strict=True)]
     work = [sum(problem.duration(o.key) for o in r) for r in rows]
-    bubble = [max(0.0, s - w) for s, w in zip(span, work, strict=True)]
+    fused = sum(1 for r in rows for o in r if o.kind == "BW")
+    return metrics_of(problem, Summary(first, last, work, peaks, fused, []))
+
+
+def metrics_of(problem: PipelineProblem, s: Summary) -> dict:
+    """Span, makespan, bubbles and peak memory from the per-device figures."""
+    span = [b - a for a, b in zip(s.first, s.last, strict=True)]
+    bubble = [max(0.0, x - w) for x, w in zip(span, s.work, strict=True)]
     total = sum(span)
     return {
         "span": max(span),
-        "makespan": max(last) - min(first),
+        "makespan": max(s.last) - min(s.first),
         "device_span": span,
         "device_bubble": bubble,
-        "bubble_ratio": [b / s if s > 0 else 0.0 for b, s in zip(bubble, span, strict=True)],
+        "bubble_ratio": [b / x if x > 0 else 0.0 for b, x in zip(bubble, span, strict=True)],
         "bubble_ratio_overall": sum(bubble) / total if total > 0 else 0.0,
-        "peak_memory": peaks,
+        "peak_memory": s.peaks,
         "memory_limit": problem.memory.limit,
-        "fused_backwards": sum(1 for r in rows for o in r if o.kind == "BW"),
+        "fused_backwards": s.fused,
     }
 
 
 def validate(problem: PipelineProblem, solution: PipelineSolution) -> Report:
     """Check every constraint on the given times; recompute span, makespan and bubbles."""
     report = Report()
-    if not _check_ops(problem, solution, report):
-        return report
-    tol = tolerance(problem, solution)
-    _check_times(problem, solution, report, tol)
-    rows = _device_rows(problem, solution)
-    peaks = _check_devices(problem, rows, report, tol)
-    if len(report.violations) > MAX_MESSAGES:
-        extra = len(report.violations) - MAX_MESSAGES
-        report.violations = report.violations[:MAX_MESSAGES]
-        report.add("more", f"... and {extra} more violations")
-    report.metrics = _metrics(problem, rows, peaks)
+    summary = summarize(problem, solution) if len(solution.ops) >= ARRAYS_FROM else None
+    if summary is not None:  # no violation: the array checks' figures
+        report.metrics = metrics_of(problem, summary)
+        orders = summary.orders
+    else:
+        if not _check_ops(problem, solution, report):
+            return report
+        tol = tolerance(problem, solution)
+        _check_times(problem, solution, report, tol)
+        rows = _device_rows(problem, solution)
+        peaks = _check_devices(problem, rows, report, tol)
+        if len(report.violations) > MAX_MESSAGES:
+            extra = len(report.violations) - MAX_MESSAGES
+            report.violations = report.violations[:MAX_MESSAGES]
+            report.add("more", f"... and {extra} more violations")
+        report.metrics = _metrics(problem, rows, peaks)
+        orders = [[o.key for o in r] for r in rows]
     report.objective = float(report.metrics[problem.objective])
-    orders = [[o.key for o in r] for r in rows]
     sim = simulate(problem, orders)
     report.metrics["asap_deadlock"] = sim.deadlock
     if not sim.deadlock:
-        asap = _asap_metrics(problem, sim.start, sim.end)
+        asap = _asap_metrics(problem, sim)
         report.metrics.update(asap)
     check_claimed_objective(report, solution.objective)
     return report
 
 
-def _asap_metrics(problem: PipelineProblem, start: dict, end: dict) -> dict[str, float]:
-    first: dict[int, float] = defaultdict(lambda: float("inf"))
-    last: dict[int, float] = defaultdict(lambda: float("-inf"))
-    for op, s in start.items():
-        d = problem.device_of(op[1])
-        first[d] = min(first[d], s)
-        last[d] = max(last[d], end[op])
-    return {
-        "asap_span": max(last[d] - first[d] for d in first),
-        "asap_makespan": max(last.values()) - min(first.values()),
-    }
+def _asap_metrics(problem: PipelineProblem, sim: SimResult) -> dict[str, float]:
+    return {"asap_span": max(spans(problem, sim.start, sim.end)), "asap_makespan": sim.makespan}

@@ -15,7 +15,6 @@ import math
 
 from ortools.sat.python import cp_model
 
-from schedkit.errors import ModelTooLarge
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.fusion import ModelTimes, fusable_stages, model_times
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem, PipelineSolution
@@ -24,23 +23,12 @@ from schedkit.models.pipeline.scaling import Scaled, from_integer_starts, memory
 from schedkit.solvers.budget import Budget, BudgetExpired
 from schedkit.solvers.cpsat.pipeline_ops import OpVars, add_hint, horizon, memory_events, op_vars
 from schedkit.solvers.cpsat.runner import CpsatRun, run_cpsat
+from schedkit.solvers.pipeline_sizes import check_ops as check_size
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, Termination
-
-MAX_OPS = 25_000
-"""Largest model built (3 x stages x microbatches intervals): p = 32, m = 256 has 24,576;
-beyond, building alone takes seconds and the search finds nothing better than the hint."""
-
 
 RESERVE_S, RESERVE_S_PER_OP = 0.5, 2e-4
 """Seconds kept back from CP-SAT for reading its solution and validating it (measured on a
 loaded 2-core machine: CP-SAT overran its own limit by up to ~1 s at 3,000 ops)."""
-
-
-def check_size(problem: PipelineProblem) -> None:
-    """Raise ModelTooLarge before building more than MAX_OPS intervals."""
-    ops = 3 * problem.stages * problem.microbatches
-    if ops > MAX_OPS:
-        raise ModelTooLarge(f"{ops} ops: the CP-SAT model is limited to {MAX_OPS} intervals")
 
 
 def _precedences(model: cp_model.CpModel, problem: PipelineProblem, sc: Scaled, ov: OpVars) -> None:

@@ -29,18 +29,16 @@ from schedkit.models.pipeline.scaling import all_keys
 from schedkit.models.pipeline.simulate import predecessors, timed_solution, to_solution
 from schedkit.models.pipeline.validator import validate
 from schedkit.solvers.milp.highs import MilpRun, solve_model
+from schedkit.solvers.pipeline_sizes import MAX_PAIRS, check_pairs_estimate
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
 ORDER = {"F": 0, "B": 1, "W": 2}
-MAX_PAIRS = 20_000
 
 
 def check_size(problem: PipelineProblem) -> None:
     """Raise ModelTooLarge above MAX_PAIRS order pairs, estimated from the op counts first
-    (the pairs of a device are at most n(n-1)/2) so that a huge instance costs nothing."""
-    per_device = 3 * problem.chunks * problem.microbatches
-    if problem.devices * per_device * (per_device - 1) // 2 > 4 * MAX_PAIRS:
-        raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
+    (`pipeline_sizes`) so that a huge instance costs nothing."""
+    check_pairs_estimate(problem)
     if len(_pairs(problem, fusable_stages(problem))) > MAX_PAIRS:
         raise ModelTooLarge(f"too many order pairs for the MILP (> {MAX_PAIRS})")
 

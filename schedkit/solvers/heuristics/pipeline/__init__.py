@@ -19,14 +19,14 @@ from schedkit.errors import InputError
 from schedkit.models.pipeline import bounds
 from schedkit.models.pipeline.fusion import fusable_stages
 from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
-from schedkit.models.pipeline.simulate import to_solution
+from schedkit.models.pipeline.simulate import SimResult, timed_solution, to_solution
 from schedkit.models.pipeline.validator import validate
 from schedkit.solvers.arguments import flag_param
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.pipeline import fused_search
 from schedkit.solvers.heuristics.pipeline.candidates import candidates, use_torch
 from schedkit.solvers.heuristics.pipeline.fusion_moves import count_fused, with_split
-from schedkit.solvers.heuristics.pipeline.local_search import Orders, improve, objective
+from schedkit.solvers.heuristics.pipeline.local_search import Orders, evaluate, improve
 from schedkit.solvers.heuristics.pipeline.right_shift import right_shift, timed_objective
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status
 
@@ -69,7 +69,7 @@ def solve(
     cands = candidates(problem, hint, refs_budget, with_torch)
     if problem.fused_time_given:  # no BW where it cannot pay, and every all-split version
         cands = with_split(cands, fusable_stages(problem))
-    value, name = _best(problem, cands, budget)
+    value, name, sim = _best(problem, cands, budget)
     if name is None:
         return BackendOutput(None, Status.UNKNOWN, lb, reason="no reference fits the memory")
     orders = cands[name]
@@ -84,6 +84,8 @@ def solve(
             orders = improve(problem, orders, step, options.seed, lb)
     if budget.remaining() > SHIFT_S_PER_OP * ops:
         solution = right_shift(problem, orders, "heuristic")
+    elif orders is cands[name] and sim is not None:  # the start as it was scored
+        solution = timed_solution(orders, sim.start, "heuristic")
     else:
         solution = to_solution(problem, orders, name="heuristic")
     final = timed_objective(problem, solution)
@@ -107,17 +109,17 @@ def _priority(name: str) -> int:
 
 def _best(
     problem: PipelineProblem, cands: dict[str, Orders], budget: Budget
-) -> tuple[float, str | None]:
-    """The candidate with the best ASAP objective. Above SMALL_OPS, once the budget is spent,
-    the first one that fits ends the scoring (each replay is linear in the ops), so the usual
-    winners are scored first."""
-    best: tuple[float, str | None] = (math.inf, None)
+) -> tuple[float, str | None, SimResult | None]:
+    """The candidate with the best ASAP objective, and its replay. Above SMALL_OPS, once the
+    budget is spent, the first one that fits ends the scoring (each replay is linear in the
+    ops), so the usual winners are scored first."""
+    best: tuple[float, str | None, SimResult | None] = (math.inf, None, None)
     large = 3 * problem.stages * problem.microbatches > SMALL_OPS
     for name in sorted(cands, key=_priority):
         orders = cands[name]
         if best[1] is not None and budget.expired() and large:
             break
-        value = objective(problem, orders)
+        value, sim = evaluate(problem, orders)
         if value < best[0] - 1e-12:
-            best = (value, name)
+            best = (value, name, sim)
     return best

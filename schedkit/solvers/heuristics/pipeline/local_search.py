@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from schedkit.models.pipeline.problem import OpKey, PipelineProblem
-from schedkit.models.pipeline.simulate import simulate, spans
+from schedkit.models.pipeline.simulate import SimResult, simulate, spans
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.pipeline.fusion_moves import toggle
 
@@ -19,6 +19,11 @@ TOGGLE_P = 0.4
 
 def objective(problem: PipelineProblem, orders: Orders) -> float:
     """Objective of the ASAP replay; inf on deadlock or memory overflow."""
+    return evaluate(problem, orders)[0]
+
+
+def evaluate(problem: PipelineProblem, orders: Orders) -> tuple[float, SimResult | None]:
+    """`objective` and the replay it came from (None where none ran or it deadlocked)."""
     limit = problem.memory.limit
     if limit is not None:
         for row in orders:
@@ -26,13 +31,13 @@ def objective(problem: PipelineProblem, orders: Orders) -> float:
             for k, s, _ in row:
                 level += problem.mem[k][s]
                 if level > limit + 1e-9:
-                    return float("inf")
+                    return float("inf"), None
     sim = simulate(problem, orders)
     if sim.deadlock:
-        return float("inf")
+        return float("inf"), None
     if problem.objective == "makespan":
-        return sim.makespan
-    return max(spans(problem, sim.start, sim.end))
+        return sim.makespan, sim
+    return max(spans(problem, sim.start, sim.end)), sim
 
 
 def neighbour(
