@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -161,3 +162,40 @@ def test_compiled_and_numpy_passes_agree(seed: int, monkeypatch: pytest.MonkeyPa
                                           slow.store[name][: slow.states])  # fmt: skip
         np.testing.assert_array_equal(fast.store.node, slow.store.node)
         other = fast.table
+
+
+def test_members_are_the_jobs_in_fewest_states() -> None:
+    """M grows by the jobs in the fewest states of the pass pair (ties: the fewest runs on the
+    path), never a member twice, at most `ADD_PER_PASS` at a time; once at most
+    `REPEATED_ROOM` bits are free, by the jobs the path repeats."""
+    from types import SimpleNamespace
+
+    from schedkit.models.tardiness.ssdp import ADD_PER_PASS, REPEATED_ROOM, pick_members
+
+    class Store(dict[str, np.ndarray]):
+        size = 0
+
+    def fake(jobs: list[int], path: list[int]) -> Any:
+        store = Store(job=np.array([*jobs, 99]))  # beyond `size`: not counted
+        store.size = len(jobs)
+        return SimpleNamespace(store=store, path=np.array(path))
+
+    ahead = fake([0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 4, 5, 5], [])
+    back = fake([0, 1, 2, 4, 4, 5, 5], [2, 2, 4])
+    # states: job 0: 4, 1: 3, 2: 2, 3: 4, 4: 3, 5: 4; path runs: 2 twice, 4 once
+    assert ADD_PER_PASS == 3
+    assert pick_members(ahead, back, 6, [], 40) == [2, 1, 4]
+    assert pick_members(ahead, back, 6, [2, 4], 40) == [1, 0, 3]
+    # few bits left: the jobs the path repeats first, else the fewest states again
+    assert pick_members(ahead, back, 6, [], REPEATED_ROOM) == [2]
+    assert pick_members(ahead, back, 6, [2], REPEATED_ROOM) == [1, 4, 0]
+
+
+def test_wt50_83_is_proven_by_stage_3(data_dir: Path) -> None:
+    """wt50 #83 stayed at 964 of 973 with 1 GB of states while M took the jobs the path
+    repeats; with the jobs in the fewest states M grows past 20 jobs and proves it (about
+    10 s on one core)."""
+    problem = read_wt((data_dir / "orlib" / "wt50.txt").read_text(), "wt50")[82]
+    opt = read_wt_optima(data_dir / "orlib" / "wtopt50.txt")[82]
+    proof = ssdp_bound(problem, Budget.start(120.0), upper=opt)
+    assert proof is not None and proof.proven and proof.stage == 3 and proof.members >= 20

@@ -7,9 +7,9 @@ than UB uses (`ssdp_elimination.py`). Stage 3 (`ssdp_modifiers.py`) fixes mu, re
 state through which no path is cheaper than UB, and memorises, for a growing set M of jobs,
 which of them the path has processed (the state-space modifiers; each job of M runs exactly
 once). Per M it runs a pass forward and one backward in time, which together remove more arcs,
-and adds the jobs the relaxed path repeats, until either no path is left (UB is optimal), the
-best path runs every job once (it is an optimal schedule), or the states grow large; then
-stage 2 resumes on the smaller graph (`ssdp_bound.stage3`).
+and adds to M the jobs in the fewest states (`pick_members`), until either no path is left
+(UB is optimal), the best path runs every job once (it is an optimal schedule), or the states
+grow large; then stage 2 resumes on the smaller graph (`ssdp_bound.stage3`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ more members multiplied the states by 5-7 on wt50 #57, so the next pass would ru
 cap and its work be lost)."""
 ELIMINATE_EVERY = 20
 """Stage-2 steps between arc eliminations (each costs about four steps)."""
+REPEATED_ROOM = 20
+"""Free modifier bits from which M takes the jobs the path repeats (`pick_members`), once the
+rounds stall with the fewest-states rule alone (`ssdp_bound.stage3`). Used from the start,
+20 proved generated n = 80, TF 1 and n = 100, TF 0.8 (6 or 12 left one of them open), but
+lost two n = 100 instances whose repeated jobs filled the state cap."""
 
 
 @dataclass
@@ -132,6 +137,7 @@ def modifiers(
     budget: Budget | None,
     cap_bytes: int,
     early: bool = True,
+    repeated: bool = False,
 ) -> Stage3:
     """Stage 3 from fixed `mu`: for a growing modifier set, a pass forward in time (pruned by
     the previous backward one) and one backward (pruned by it), whose states together remove
@@ -166,7 +172,8 @@ def modifiers(
         res.removed += removed
         if early and max(ahead.states, back.states) * BYTES_PER_STATE > FULL_SHARE * cap_bytes:
             return res  # the next, larger set would most likely hit the cap: skip that pass
-        res.members += pick_members(np.bincount(back.path, minlength=n), res.members)
+        room = max_members(g.horizon) - len(res.members) if repeated else math.inf
+        res.members += pick_members(ahead, back, n, res.members, room)
     return res
 
 
@@ -190,7 +197,24 @@ def max_members(horizon: int) -> int:
     return MAX_KEY_BITS - int(horizon + 2).bit_length()
 
 
-def pick_members(count: np.ndarray, members: list[int]) -> list[int]:
-    """The jobs the path repeats most (at most `ADD_PER_PASS`), not yet in M."""
-    repeated = [int(j) for j in np.argsort(-count, kind="stable") if count[j] > 1]
-    return [j for j in repeated if j not in members][:ADD_PER_PASS]
+def pick_members(ahead: Pass, back: Pass, n: int, members: list[int], room: float) -> list[int]:
+    """At most `ADD_PER_PASS` jobs not yet in M. While more than `REPEATED_ROOM` bits are
+    free (`room`; infinite until the rounds stall): those in the fewest states of the two
+    passes, ties to those the path runs least often (the rule of Tanaka, Fujikuma & Araki's
+    code). A job with few states is cheap to add: its bit is fixed outside the few times it
+    can complete, so the states grow little, and M grows to most of the jobs, where the
+    relaxation is exact (adding the jobs the path repeats instead left wt50 #83 at 964 of 973
+    with 1 GB of states; this proves it in 10 s). The last bits go to the jobs the path
+    repeats, most often first: with n > 50 the key's bits can run out before M holds every
+    job, and the repeated jobs are what keeps the path from being a schedule."""
+    count = np.bincount(back.path, minlength=n)
+    if room <= REPEATED_ROOM:
+        repeated = [int(j) for j in np.argsort(-count, kind="stable") if count[j] > 1]
+        picked = [j for j in repeated if j not in members][:ADD_PER_PASS]
+        if picked:
+            return picked
+    occ = np.zeros(n, dtype=np.int64)
+    for x in (ahead, back):
+        occ += np.bincount(x.store["job"][: x.store.size], minlength=n + 1)[:n]
+    order = np.lexsort((count, occ))
+    return [int(j) for j in order if int(j) not in members][:ADD_PER_PASS]

@@ -23,15 +23,24 @@ from schedkit.models.tardiness.problem import TardinessProblem
 from schedkit.models.tardiness.ssdp import Stage2, modifiers, resume, subgradient
 from schedkit.models.tardiness.ssdp_graph import Graph
 from schedkit.models.tardiness.ssdp_kernels import (
+    backward_lists,
     backward_rows,
+    eliminate_lists,
     eliminate_rows,
+    forward_lists,
     forward_rows,
     join_rows,
+    kept_ahead,
+    kept_back,
 )
 from schedkit.models.tardiness.ssdp_pass_kernels import pass_rows
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
+
+KERNELS = (forward_rows, backward_rows, eliminate_rows, join_rows, pass_rows, forward_lists,
+           backward_lists, eliminate_lists, kept_ahead, kept_back)  # fmt: skip
+"""The compiled loops a proof may call (all ready, or time to compile them, else numpy)."""
 
 STAGE2_SHARE = 0.5
 """Most of the budget the subgradient steps of stage 2 take."""
@@ -108,7 +117,7 @@ def ssdp_bound(
         upper = search_upper(problem, limit)
     g = Graph.of(
         problem,
-        compiled.usable(budget, forward_rows, backward_rows, eliminate_rows, join_rows, pass_rows),
+        compiled.usable(budget, *KERNELS),
     )
     two = subgradient(g, np.zeros(problem.n), upper, budget.split(STAGE2_SHARE) if budget else None)
     proof = Proof(min(upper, ceil_bound(two.bound)), upper, 2, two.steps, removed=two.removed)
@@ -122,11 +131,12 @@ def stage3(g: Graph, two: Stage2, proof: Proof, budget: Budget | None, cap: int)
     """Rounds of stage 3 from the best stage-2 multipliers, each followed by `ROUND_STEPS`
     more stage-2 steps on what its passes left of the graph, into `proof`; until a proof, the
     budget's end, or a round that removes no arc and lifts no bound even with its modifier
-    set grown up to the cap. True if it proved."""
+    set grown up to the cap. The first such round hands M's last bits to the jobs the path
+    repeats (`ssdp.pick_members`), the second ends stage 3. True if it proved."""
     assert two.best_mu is not None
-    early = True
+    early, repeated = True, False
     while True:
-        three = modifiers(g, two.best_mu, proof.upper, budget, cap, early)
+        three = modifiers(g, two.best_mu, proof.upper, budget, cap, early, repeated)
         proof.passes += three.passes
         proof.members = max(proof.members, len(three.members))
         proof.states = max(proof.states, three.states)
@@ -148,7 +158,9 @@ def stage3(g: Graph, two: Stage2, proof: Proof, budget: Budget | None, cap: int)
             return True
         stuck = three.removed == 0 and two.bound <= before + 1e-9
         if stuck and not early:
-            return False
+            if repeated:
+                return False
+            repeated, stuck = True, False  # then M's last bits go to the repeated jobs
         early = not stuck  # stuck: the next round grows M up to the cap
 
 

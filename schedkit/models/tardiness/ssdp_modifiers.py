@@ -8,7 +8,7 @@ The completion bounds: the stage-2 value of the rest from its node (t, k), and t
 value that the previous pass, run in the other direction of time, found for the remaining
 time with the complementary bits (`Complement`; a pass with fewer members still bounds, on
 the bits it has). A pass yields: no path (UB is optimal), a path running every job once (an
-optimal schedule), or a path that repeats jobs, some of which then join M. The time steps
+optimal schedule), or a path that repeats jobs; then more jobs join M. The time steps
 run as compiled loops (`ssdp_pass_kernels.py`, the same states) where numba is usable.
 """
 
