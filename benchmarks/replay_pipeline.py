@@ -10,10 +10,13 @@ two forms taking turns: compute-only (torch's `_add_send_recv` places sends and 
 with the explicit send / receive actions of schedkit's export and stage 0's split backward as
 one full backward (`fuse_first`); a second table compares every
 schedule's speedup over 1F1B in the three. `--trace` also times every action of torch's
-runtime and tabulates, per rank, compute, waiting for received data and the rest.
+runtime and tabulates, per rank, compute, waiting for received data and the rest;
+`--torch-costs` then solves again with torch's traced op costs (its split backward costs more
+than the executor's) and runs that schedule beside 1F1B, ZB-H2 and schedkit's in a second round.
 
     .venv/bin/python benchmarks/replay_pipeline.py --devices 2 --microbatches 8 \
-        --hidden 128 --seq 128 --batch 4 --iters 7 [--torch-runtime [--trace] --output FILE.md]
+        --hidden 128 --seq 128 --batch 4 --iters 7 \
+        [--torch-runtime [--trace [--torch-costs]] --output FILE.md]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import schedkit
 from schedkit.execute import BlockSizes, profile_pipeline, write_pipeline_yaml
 from schedkit.execute.pipeline import ScheduleMeasure, run_schedules
 from schedkit.execute.torch_runtime import TorchRuntimeMeasure, TorchSchedule, run_torch_runtime
-from schedkit.models.pipeline import PipelineProblem, PipelineSolution
+from schedkit.models.pipeline import PipelineProblem, PipelineSolution, Times
 from schedkit.models.pipeline.references import build
 
 ROOT = Path(__file__).resolve().parent
@@ -158,10 +161,10 @@ def torch_section(
     sizes: BlockSizes,
     iters: int,
     trace: bool = False,
-) -> list[str]:
+) -> tuple[list[str], dict[str, TorchRuntimeMeasure]]:
     """Run the schedules through torch's runtime, compute-only and with explicit send /
     receive actions, and through schedkit's executor, all taking turns in one set of
-    processes, and describe the comparison."""
+    processes, and describe the comparison (and return the measures)."""
     variants = {}
     for k, s in sols.items():  # a schedule's three forms run one after another in each round
         variants[f"{k}|executor"] = TorchSchedule(s, executor=True)
@@ -183,7 +186,8 @@ def torch_section(
         "",
     ]
     return [
-        "## torch.distributed.pipelining runtime",
+        "## torch.distributed.pipelining runtime"
+        + (" (schedules for torch's costs)" if "schedkit-torch" in sols else ""),
         "",
         "The same schedules exported as CSV, loaded with `_PipelineScheduleRuntime._load_csv` "
         "over `PipelineStage`s of the same block model, one `step` per iteration, in two "
@@ -206,7 +210,28 @@ def torch_section(
         "Per-iteration torch-runtime walls (ms): "
         + "; ".join(f"{k}: {m.iterations}" for k, m in tm.items()),
         "",
-    ]
+    ], tm
+
+
+def torch_costs(problem: PipelineProblem, tm: dict[str, TorchRuntimeMeasure]) -> PipelineProblem:
+    """The instance with torch's own mean op costs from a traced run: F and the split halves
+    (I as B, and W) from ZB-H1 with torch's placement, the full backward (B) from 1F1B, so
+    that a schedule splits a backward only where that pays in torch's runtime (its split
+    costs more than the executor's)."""
+
+    def means(key: str) -> dict[str, float]:
+        return {k: v for a in tm[key].actions or [] for k, v in a.op_ms.items()}
+
+    split, full = means("zb-h1|none"), means("1f1b|explicit")
+    stages = range(problem.stages)
+    times = Times(
+        F=[split[f"F{s}"] for s in stages],
+        B=[max(split[f"I{s}"], 1e-3) for s in stages],
+        W=[split[f"W{s}"] for s in stages],
+        BW=[full[f"B{s}"] for s in stages],
+    )
+    data = {**problem.model_dump(), "times": times.model_dump(), "name": f"{problem.name}-torch"}
+    return PipelineProblem.model_validate(data)  # not model_copy: it keeps cached times
 
 
 def main() -> None:
@@ -220,6 +245,12 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--torch-runtime", action="store_true", help="also run torch's runtime")
     ap.add_argument("--trace", action="store_true", help="time torch's runtime per action")
+    ap.add_argument(
+        "--torch-costs",
+        action="store_true",
+        help="with --torch-runtime --trace: solve again for torch's traced op costs and run "
+        "that schedule beside the others",
+    )
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = ap.parse_args()
     sizes = BlockSizes(hidden=args.hidden, seq=args.seq, batch=args.batch)
@@ -240,11 +271,29 @@ def main() -> None:
         device="cpu",
         iters=args.iters,
     )
-    extra = (
-        torch_section(problem, sols, sizes, args.iters, args.trace) if args.torch_runtime else []
-    )
+    extra: list[str] = []
+    if args.torch_runtime:
+        extra, tm = torch_section(problem, sols, sizes, args.iters, args.trace)
+        if args.torch_costs and args.trace:
+            tuned = torch_costs(problem, tm)
+            best = schedkit.solve(tuned, time_limit=args.time_limit, threads=1).solution
+            assert isinstance(best, PipelineSolution)
+            again: dict[str, PipelineSolution] = {
+                k: sols[k] for k in ("1f1b", "zb-h2", "schedkit") if k in sols
+            }
+            again["schedkit-torch"] = best
+            fused = sum(o.kind == "BW" for o in best.ops)
+            more, _ = torch_section(problem, again, sizes, args.iters, args.trace)
+            extra += [
+                *more,
+                f"`schedkit-torch`: solved for torch's op costs ({fused} fused backwards); its "
+                f"instance's times (ms, per stage; B is torch's I): "
+                f"{ {k: [round(x, 3) for x in v] for k, v in tuned.t.items()} }",
+                "",
+            ]
     flag = " --torch-runtime" if args.torch_runtime else ""
     flag += " --trace" if args.trace and args.torch_runtime else ""
+    flag += " --torch-costs" if args.torch_costs and args.trace and args.torch_runtime else ""
     if args.output != DEFAULT_OUTPUT:
         flag += f" --output {os.path.relpath(args.output.resolve(), ROOT.parent)}"
     lines = [
