@@ -9,8 +9,9 @@ timing (`torch_pipeline_comms`); torch loads such a CSV with `format="compute_co
 runs it as written. `comms="none"` writes the compute-only CSV instead (`format=
 "compute_only"`: torch's `_add_send_recv` then places the messages itself). Communication
 and FSDP actions (SEND_F, RECV_B, UNSHARD, ...) are skipped on import; an overlapped pair
-`(0F7;7B3)OVERLAP_F_B` (DualPipeV) is read as its two actions in order. torch itself is not
-needed, except by `torch_validate`.
+`(0F7;7B3)OVERLAP_F_B` (DualPipeV) is read as its two actions in order. The export renumbers
+microbatches so that the last stage's forwards run in order, as torch's runtime requires
+(`last_stage_in_order`). torch itself is not needed, except by `torch_validate`.
 """
 
 from __future__ import annotations
@@ -47,12 +48,32 @@ def to_torch_rows(
     `fuse_first` as in `fuse_first_stage`."""
     if comms not in COMMS:
         raise InputError(f"unknown comms mode {comms!r}", field="comms", hint=" or ".join(COMMS))
+    solution = last_stage_in_order(problem, solution)
     if comms == "explicit":
         rows = comm_rows(problem, solution, TO_TORCH)
     else:
         orders = solution.orders(problem.devices)
         rows = [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row] for row in orders]
     return fuse_first_stage(rows) if fuse_first else rows
+
+
+def last_stage_in_order(problem: PipelineProblem, solution: PipelineSolution) -> PipelineSolution:
+    """The same schedule with its microbatches renumbered so that the last stage runs their
+    forwards in increasing order. torch's runtime keeps the losses of the last stage in a list
+    in forward order and takes microbatch j's loss from position j, so a schedule whose last
+    stage runs F(5) before F(4) (local search may swap them: microbatches are alike) would
+    backpropagate one microbatch's loss through another's activations, and give wrong
+    gradients or fail ("Loss for microbatch 4 is not available"). Renumbering keeps every
+    dependency and time; only which slice of the batch is called j changes."""
+    last = problem.stages - 1
+    forwards = sorted((o.start, i) for i, o in enumerate(solution.ops)
+                      if o.kind == "F" and o.stage == last)  # fmt: skip
+    rank = {solution.ops[i].microbatch: new for new, (_, i) in enumerate(forwards)}
+    if all(old == new for old, new in rank.items()):
+        return solution
+    ops = tuple(o.model_copy(update={"microbatch": rank.get(o.microbatch, o.microbatch)})
+                for o in solution.ops)  # fmt: skip
+    return solution.model_copy(update={"ops": ops})
 
 
 def fuse_first_stage(rows: list[list[str]]) -> list[list[str]]:

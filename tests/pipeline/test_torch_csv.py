@@ -7,6 +7,7 @@ import pytest
 from schedkit.errors import InputError
 from schedkit.io.torch_pipeline import from_torch_csv, to_torch_csv, torch_validate
 from schedkit.models.pipeline.references import reference_solutions
+from schedkit.models.pipeline.validator import validate
 
 from .pipeline_helpers import make
 
@@ -62,3 +63,21 @@ def test_torch_rejects_broken_schedule() -> None:
         torch_validate(pb, "0F0,0W0,0I0,0F1,0I1,0W1\n1F0,1I0,1W0,1F1,1I1,1W1\n")
     with pytest.raises(AssertionError):
         torch_validate(pb, "0F0,0I0,0W0,0F1,0I1\n1F0,1I0,1W0,1F1,1I1,1W1\n")
+
+
+def test_export_puts_the_last_stage_forwards_in_order() -> None:
+    """torch takes microbatch j's loss from position j of the last stage's forwards: a
+    schedule whose last stage runs F(2) before F(1) is exported with those two renumbered,
+    with the same dependencies and times (and so the same span)."""
+    pb = make(2, 4)
+    sol = reference_solutions(pb, ["1f1b"])["1f1b"]
+    swap = {1: 2, 2: 1}
+    ops = tuple(o.model_copy(update={"microbatch": swap.get(o.microbatch, o.microbatch)})
+                for o in sol.ops)  # fmt: skip
+    mixed = sol.model_copy(update={"ops": ops})
+    assert validate(pb, mixed).feasible
+    last = to_torch_csv(pb, mixed, comms="none").splitlines()[1].split(",")
+    assert [c for c in last if c.startswith("1F")] == ["1F0", "1F1", "1F2", "1F3"]
+    back = from_torch_csv(pb, to_torch_csv(pb, mixed))
+    assert back.ops == sol.ops  # renumbering the mixed one gives the original back
+    assert validate(pb, back).objective == validate(pb, mixed).objective
