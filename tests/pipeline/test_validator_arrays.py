@@ -73,6 +73,7 @@ def broken(pb: PipelineProblem, sol: PipelineSolution) -> dict[str, PipelineSolu
         "duplicate": sol.model_copy(update={"ops": (*sol.ops, extra)}),
         "device": with_op(sol, ("F", 1, 0), device=0),
         "stage": with_op(sol, ("F", 1, 0), stage=7),
+        "huge": with_op(sol, ("F", 1, 0), microbatch=10**30),
         "nan": with_op(sol, ("F", 1, 0), start=math.nan),
         "bool": with_op(sol, ("F", 0, 0), start=False),
         "fused-and-split": sol.model_copy(

@@ -19,9 +19,6 @@ from schedkit.models.pipeline.validator_arrays import Summary, summarize
 
 EPS = 1e-6
 MAX_MESSAGES = 20
-ARRAYS_FROM = 0
-"""Fewest ops for which the array checks (`validator_arrays.py`) run first; a schedule they
-find a violation in is checked op by op, for the messages."""
 
 
 def _check_ops(problem: PipelineProblem, sol: PipelineSolution, report: Report) -> bool:
@@ -161,7 +158,7 @@ def metrics_of(problem: PipelineProblem, s: Summary) -> dict:
 def validate(problem: PipelineProblem, solution: PipelineSolution) -> Report:
     """Check every constraint on the given times; recompute span, makespan and bubbles."""
     report = Report()
-    summary = summarize(problem, solution) if len(solution.ops) >= ARRAYS_FROM else None
+    summary = summarize(problem, solution)
     if summary is not None:  # no violation: the array checks' figures
         report.metrics = metrics_of(problem, summary)
         orders = summary.orders

@@ -43,7 +43,10 @@ class Columns:
         kinds = [CODE.get(o.kind, -1) for o in ops]
         if -1 in kinds:
             return None
-        cols = np.array(ints, dtype=np.int64).reshape(-1, 3)
+        try:
+            cols = np.array(ints, dtype=np.int64).reshape(-1, 3)
+        except OverflowError:  # an index beyond int64: out of range, for the per-op checks
+            return None
         start = np.array(starts, dtype=np.float64)
         return cls(np.array(kinds, dtype=np.int64), cols[:, 0], cols[:, 1], cols[:, 2], start)
 
