@@ -55,9 +55,10 @@ def test_two_devices_zb_h1_matches_reference_and_times() -> None:
         assert len(m.iterations) == 2 and m.measured_makespan > 0
         assert m.measured_span <= m.measured_makespan + 1e-6
         assert m.measured_wall >= m.measured_makespan - 1e-6
-        # the re-simulation cannot beat the measured work of the busiest device
+        # the re-simulation cannot beat the measured work of the busiest device (op_ms holds
+        # means rounded to 1e-4 ms: up to 0.5e-4 off for each of a device's 4 x 3 ops)
         work = max(4 * sum(v for k, v in m.op_ms.items() if k.endswith(str(d))) for d in range(2))
-        assert m.resimulated_makespan >= work - 1e-6
+        assert m.resimulated_makespan >= work - 12 * 0.5e-4 - 1e-9
     assert check_zb_h1(res)["runtime"] == "schedkit"
 
 
