@@ -172,7 +172,8 @@ def write_grid(folder: Path, n: int = 120, seed: int = 1) -> list[Path]:
     return paths
 
 
-def _files(args: argparse.Namespace) -> list[Path]:
+def files_of(args: argparse.Namespace) -> list[Path]:
+    """The files the arguments name (`--grid`, `--folder`, `--names` or `--group`)."""
     if args.grid:
         return write_grid(Path(args.grid))[:: args.every]
     if args.folder:
@@ -201,7 +202,7 @@ def main() -> None:
     tag = args.tag or f"{args.group}_{args.time_limit:g}s_every{args.every}"
     log = RESULTS / f"rcpsp_vs_pyjobshop_{tag}.jsonl"
     done = {r["key"] for r in load_log_keys(log)}
-    todo = [(str(p), s) for p in _files(args) for s in SOLVERS]
+    todo = [(str(p), s) for p in files_of(args) for s in SOLVERS]
     todo = [] if args.report_only else [t for t in todo if f"{Path(t[0]).stem}/{t[1]}" not in done]
     wall = time.monotonic()
     run_logged(run_one, todo, (args.time_limit, args.threads), args.jobs, log)

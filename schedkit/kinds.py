@@ -65,6 +65,12 @@ class KindSpec:
     heuristic: str = "heuristic"
     auto_heuristic_share: float = 0.3
     """Share of the time limit that `auto` gives the heuristic before the exact backend."""
+    auto_exact_share: float = 1.0
+    """With one worker: the share of what is left that `auto` gives the exact backends; if they
+    end unproven, the heuristic gets the rest, starting from the best answer."""
+    auto_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """backend -> params `auto` passes to it unless the user set them (not to the heuristic's
+    run after the exact backends: that one keeps the heuristic's defaults)."""
     integral: bool = True
     """Objective values are integers, so a fractional bound may be rounded up."""
     formats: tuple[Format, ...] = ()

@@ -1,7 +1,9 @@
 """`solve()`: run backends within one time budget and return the best *validated* answer.
 
 `auto` runs the kind's heuristic for a share of the budget, then the first exact backend that
-can run, warm-started from the incumbent. A named backend that cannot run, crashes or finds
+can run, warm-started from the incumbent; with one worker a kind may keep part of the time for
+the heuristic again, from the best answer, if the exact backend ends unproven
+(`KindSpec.auto_exact_share`). A named backend that cannot run, crashes or finds
 nothing falls back to the heuristic (a `FallbackWarning` says so). Every solution goes through
 the kind's independent validator; the objective reported is the validator's.
 
@@ -16,7 +18,8 @@ import logging
 import math
 import traceback
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from schedkit.errors import BackendSkipped, FallbackWarning, InputError, UnsupportedProblem
@@ -191,9 +194,14 @@ class _Run:
         self.attempts: list[Attempt] = []
         self.best: Attempt | None = None
 
-    def attempt(self, name: str, budget: Budget) -> Attempt:
+    def attempt(
+        self, name: str, budget: Budget, params: Mapping[str, Any] | None = None
+    ) -> Attempt:
         hint = self.best.output.solution if self.best and self.best.output else None
-        attempt = _run(self.spec, name, self.problem, self.opts.with_budget(budget), hint)
+        opts = self.opts.with_budget(budget)
+        if params:  # the plan's defaults for this backend; the user's own params win
+            opts = replace(opts, params={**params, **opts.params})
+        attempt = _run(self.spec, name, self.problem, opts, hint)
         log.info(
             "%s: %s in %.3f s %s", name, attempt.termination, attempt.runtime_s, attempt.reason
         )
@@ -231,20 +239,30 @@ class _Run:
             self.attempt(self.spec.heuristic, self.opts.budget.extended(FALLBACK_FLOOR))
 
     def _auto_plan(self) -> None:
-        budget = self.opts.budget
-        first = self.attempt(self.spec.heuristic, budget.split(self.spec.auto_heuristic_share))
+        budget, spec = self.opts.budget, self.spec
+        params = spec.auto_params.get(spec.heuristic)
+        first = self.attempt(spec.heuristic, budget.split(spec.auto_heuristic_share), params)
         if self.best is None and first.termination is Termination.TIME_LIMIT:
-            self.attempt(self.spec.heuristic, budget.split(0.5))  # its share was too short
+            self.attempt(spec.heuristic, budget.split(0.5), params)  # its share was too short
+        share = spec.auto_exact_share if self.opts.threads == 1 else 1.0
+        self._auto_exact(budget.split(share) if share < 1.0 else budget)
+        if share < 1.0 and self.best is not None and not self.done():
+            # from the best answer, with the heuristic's own defaults
+            self.attempt(spec.heuristic, budget.reserve(self.validate_s()))
+
+    def _auto_exact(self, budget: Budget) -> None:
+        """The exact backends in turn, until one runs to its end."""
         for name in self.spec.exact:
             if self.done() or budget.remaining() <= 0.05:
                 return
             # keep the time the validator took on the heuristic's answer for this one's
-            attempt = self.attempt(name, budget.reserve(self.validate_s()))
+            params = self.spec.auto_params.get(name)
+            attempt = self.attempt(name, budget.reserve(self.validate_s()), params)
             if attempt.termination not in (Termination.UNAVAILABLE, Termination.ERROR):
                 return  # it ran to its end: the next would only repeat it
             if attempt.skipped is not UnsupportedProblem:  # declining a variant is routine
                 warnings.warn(
-                    FallbackWarning(f"auto: {name} did not run ({attempt.reason})"), stacklevel=4
+                    FallbackWarning(f"auto: {name} did not run ({attempt.reason})"), stacklevel=5
                 )
 
     def named(self, backend: str) -> None:

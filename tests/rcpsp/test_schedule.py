@@ -62,6 +62,20 @@ def test_ga_stops_once_it_stalls(data_dir: Path) -> None:
     assert validate(problem, RcpspSolution(start=tuple(res.start))).feasible
 
 
+def test_ga_restarts_after_a_stall_and_keeps_the_first_runs_best(data_dir: Path) -> None:
+    """The first run is the same with or without restarts (same seed), so restarting can only
+    improve on it; the schedule count stays within the budget."""
+    from schedkit.solvers.heuristics.rcpsp.ga import run_ga
+
+    problem = schedkit.load(data_dir / "psplib" / "j30" / "j3013_1.sm")
+    assert isinstance(problem, RcpspProblem)
+    single = run_ga(problem, schedules=20_000, target=0, stall=5)
+    multi = run_ga(problem, schedules=20_000, target=0, stall=5, restart=True)
+    assert single.runs == 1 and multi.runs > 1
+    assert multi.makespan <= single.makespan and multi.schedules <= 20_000
+    assert validate(problem, RcpspSolution(start=tuple(multi.start))).feasible
+
+
 def test_compiled_serial_sgs_matches_python(data_dir: Path) -> None:
     """Same starts from the compiled scheme and the Python loop, forward and mirrored."""
     import random

@@ -130,3 +130,28 @@ def test_milp_refuses_large_models() -> None:
     )
     with pytest.raises(ModelTooLarge, match="limits 60000 binaries"):
         check_size(problem, 20_000)
+
+
+def test_auto_with_one_worker_proves_then_restarts_the_ga(data_dir: Path) -> None:
+    """One worker: GA run, CP-SAT's proof phase without its LNS phase, then GA restarts from
+    the best schedule (j6029_10 is not proven within seconds). More workers: CP-SAT to the end."""
+    problem = schedkit.load(data_dir / "psplib" / "j60" / "j6029_10.sm")
+    one = schedkit.solve(problem, time_limit=6, threads=1)
+    attempts = one.stats["attempts"]
+    assert list(attempts) == ["heuristic", "cpsat", "heuristic#2"]
+    assert attempts["heuristic"]["ga_runs"] == 1 and "improvement_rounds" not in attempts["cpsat"]
+    assert (
+        one.valid
+        and one.objective is not None
+        and one.objective <= min(a["objective"] for a in attempts.values())
+    )
+    two = schedkit.solve(problem, time_limit=6, threads=2)
+    assert list(two.stats["attempts"]) == ["heuristic", "cpsat"]
+
+
+def test_auto_keeps_the_users_params(data_dir: Path) -> None:
+    """A user's `improve_share` and `restart` win over the plan's defaults."""
+    problem = schedkit.load(data_dir / "psplib" / "j60" / "j6029_10.sm")
+    params = {"improve_share": 0.5, "restart": True, "stall": 3}
+    attempts = schedkit.solve(problem, time_limit=6, threads=1, params=params).stats["attempts"]
+    assert "improvement_rounds" in attempts["cpsat"] and attempts["heuristic"]["ga_runs"] > 1

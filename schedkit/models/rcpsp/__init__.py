@@ -30,6 +30,11 @@ SPEC = KindSpec(
     },
     exact=("cpsat", "milp"),
     auto_heuristic_share=0.1,
+    # one worker: one GA run (it stops when converged, so easy instances reach the proof
+    # fast), CP-SAT's proof phase, then GA restarts instead of CP-SAT's LNS phase, which found
+    # less in the same time (docs/benchmarks.md, RCPSP)
+    auto_exact_share=0.5,
+    auto_params={"heuristic": {"restart": False}, "cpsat": {"improve_share": 0.0}},
     formats=(
         Format("psplib-sm", ("*.sm",), "schedkit.io.psplib:read_sm"),
         Format("patterson-rcp", ("*.rcp",), "schedkit.io.patterson:read_rcp"),
@@ -40,7 +45,8 @@ SPEC = KindSpec(
         "pop_size": "heuristic: GA population size",
         "mutation": "heuristic: GA mutation rate",
         "justify": "heuristic: forward-backward improvement on or off",
-        "stall": "heuristic: generations without improvement before the GA stops (0: never)",
+        "stall": "heuristic: generations without improvement before a GA run stops (0: never)",
+        "restart": "heuristic: a fresh GA run after a stalled one while time lasts (bool)",
         "improve_share": "cpsat: share of CP-SAT's time for the LNS improvement phase (0-1)",
     },
     plot="schedkit.plot.rcpsp:draw",

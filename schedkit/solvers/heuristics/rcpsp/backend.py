@@ -3,7 +3,8 @@ forward-backward improvement (see `ga`).
 
 `options.params`: `schedules` (budget of generated schedules, default unlimited: the time limit
 stops the search), `pop_size`, `mutation`, `justify` (bool), `stall` (generations without a
-better schedule before the GA stops, default `STALL`; 0: never). When the time scale is too large
+better schedule before a GA run stops, default `STALL`; 0: never), `restart` (bool, default true:
+a stalled run is followed by a fresh one while the time lasts). When the time scale is too large
 for the array scheme (`sgs.table_cells` above `sgs.MAX_CELLS`), the priority rules run on
 capacity profiles instead, one serial pass each.
 """
@@ -23,8 +24,8 @@ from schedkit.solvers.heuristics.rcpsp.sgs import MAX_CELLS, table_cells
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 STALL = 30
-"""Generations without a better schedule after which the GA stops (it has converged: in `auto`
-the exact backend gets the rest of the time)."""
+"""Generations without a better schedule after which a GA run stops (its population has
+converged); with `restart` a fresh run follows while the time lasts."""
 
 
 def solve(
@@ -54,8 +55,13 @@ def solve(
             mutation=float(number_param(params, "mutation", 0.05, high=1.0)),
             justify=bool(flag_param(params, "justify", True)),
             stall=number_param(params, "stall", STALL, integer=True, low=1),
+            restart=bool(flag_param(params, "restart", True)),
         )
-    stats: dict[str, Any] = {"schedules": res.schedules, "generations": res.generations}
+    stats: dict[str, Any] = {
+        "schedules": res.schedules,
+        "generations": res.generations,
+        "ga_runs": res.runs,
+    }
     ended = stopped(budget)
     if not res.start or res.lateness > 0:
         why = f"no schedule meeting every deadline found (lateness {res.lateness})"

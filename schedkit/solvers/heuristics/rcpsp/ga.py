@@ -35,6 +35,8 @@ class GaResult:
     schedules: int
     generations: int
     history: dict[str, int] = field(default_factory=dict)
+    runs: int = 1
+    """GA runs (more than one with `restart`)."""
 
 
 class Evaluator:
@@ -137,10 +139,15 @@ def run_ga(
     mutation: float = 0.05,
     justify: bool = True,
     stall: int = 0,
+    restart: bool = False,
 ) -> GaResult:
     """Run the GA until `schedules` schedules, the `budget` (default: none), `target`, or
     `stall` generations in a row without a better schedule (0: no such stop).
 
+    With `restart`, a stalled run is followed by another from a fresh population (rule-based
+    lists and new random samples; the hints only seed the first) while the budget lasts, and
+    the best schedule of all runs is kept: independent runs find better schedules than one
+    long run whose population has converged (docs/benchmarks.md, RCPSP).
     `hints` are start-time vectors (e.g. a solution to improve); `target` is a lower bound.
     """
     rng = random.Random(seed)
@@ -148,10 +155,29 @@ def run_ga(
     ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, justify)
     size = pop_size or (40 if schedules <= 10_000 else 100)
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]
-    pop = _initial(problem, ev, size, rng, hint_lists)
+    generations = _evolve(ev, _initial(problem, ev, size, rng, hint_lists), rng, (mutation, stall))
+    runs = 1
+    while restart and stall and not ev.done():
+        fresh = _initial(problem, ev, size, rng, [])
+        generations += _evolve(ev, fresh, rng, (mutation, stall))
+        runs += 1
+    lateness, makespan = ev.best_key
+    return GaResult(ev.best_start, makespan, lateness, ev.count, generations, runs=runs)
+
+
+def _evolve(
+    ev: Evaluator,
+    pop: list[tuple[Key, list[int]]],
+    rng: random.Random,
+    knobs: tuple[float, int],
+) -> int:
+    """Evolve `pop` until the evaluator is done or `stall` generations bring no better
+    schedule (`knobs` = mutation rate, stall); the number of generations."""
+    mutation, stall = knobs
+    size = len(pop)
     generations = last_gain = 0
     best = ev.best_key
-    n = sgs.n
+    n = ev.sgs.n
     while not ev.done() and len(pop) > 1:
         if stall and generations - last_gain >= stall:
             break
@@ -165,7 +191,7 @@ def run_ga(
                 if ev.done():
                     break
                 child = crossover(x, y, q1, q2)
-                mutate(child, sgs.direct, mutation, rng)
+                mutate(child, ev.sgs.direct, mutation, rng)
                 children.append(ev.evaluate(child))
         seen: set[tuple[int, ...]] = set()
         merged = []
@@ -177,5 +203,4 @@ def run_ga(
         pop = merged[:size]
         if ev.best_key < best:
             best, last_gain = ev.best_key, generations
-    lateness, makespan = ev.best_key
-    return GaResult(ev.best_start, makespan, lateness, ev.count, generations)
+    return generations
