@@ -32,27 +32,12 @@ from schedkit.solvers.heuristics.rcpsp.backend import solve as heuristic
 from schedkit.solvers.result import SolveOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PHASES = ("lns", "restarts")
 
 
 def lns(problem: RcpspProblem, best: list[int], bound: int, budget: Budget) -> list[int]:
     """CP-SAT's improvement phase as the `cpsat` backend runs it with one worker."""
-    from schedkit.solvers.cpsat.runner import run_cpsat
-    from schedkit.solvers.result import Status
-
     opts = SolveOptions(time_limit=budget.remaining(), threads=1, budget=budget)
-    horizon = makespan(problem, best)
-    model, starts, cmax = cpsat.build_model(problem, horizon, min(bound, horizon), best)
-    for _ in range(cpsat.MAX_ROUNDS):
-        if budget.remaining() < 0.2 or bound >= makespan(problem, best):
-            break
-        cpsat._restart_from(model, starts, cmax, best, bound, makespan(problem, best))
-        run = run_cpsat(model, opts, budget=budget, defaults={"interleave_search": True})
-        found, bound = cpsat._improved(problem, run, starts, best, bound)
-        best = found or best
-        if run.status is not Status.FEASIBLE:
-            break
-    return best
+    return cpsat.improve(problem, opts, best, bound, budget).best
 
 
 def restarts(problem: RcpspProblem, best: list[int], bound: int, budget: Budget) -> list[int]:

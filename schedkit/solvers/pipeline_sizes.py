@@ -8,11 +8,9 @@ gate raises `ModelTooLarge` (the portfolio falls back to the heuristic) without 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
-from schedkit.errors import BackendUnavailable, ModelTooLarge
+from schedkit.errors import ModelTooLarge
 from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
+from schedkit.solvers.registry import Backend, import_backend
 from schedkit.solvers.result import BackendOutput, SolveOptions
 
 MAX_OPS = 25_000
@@ -55,10 +53,6 @@ def milp(
     return _backend("milp")(problem, options, hint)
 
 
-def _backend(name: str) -> Any:
-    """`solve` of `schedkit.solvers.<name>.pipeline` (BackendUnavailable where its solver
-    package is missing, as the registry says it)."""
-    try:
-        return import_module(f"schedkit.solvers.{name}.pipeline").solve
-    except ImportError as exc:
-        raise BackendUnavailable(f"backend {name!r} cannot be imported: {exc}") from exc
+def _backend(name: str) -> Backend:
+    """`solve` of `schedkit.solvers.<name>.pipeline`, imported now."""
+    return import_backend(name, f"schedkit.solvers.{name}.pipeline:solve")

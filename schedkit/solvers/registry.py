@@ -31,6 +31,12 @@ def get_backend(spec: KindSpec, name: str) -> Backend:
         raise InputError(
             f"kind {spec.name!r} has no backend {name!r}", field="backend", hint=f"valid: {valid}"
         )
+    return import_backend(name, target)
+
+
+def import_backend(name: str, target: str) -> Backend:
+    """The function `target` ("module:function") names; BackendUnavailable where its module
+    (or a solver package it needs) cannot be imported."""
     module_name, _, func = target.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -116,23 +116,50 @@ def solve(
     best, bound, run = proof.best, proof.bound, proof.run
     if proof.done or best is None or budget.remaining() < 0.2:
         return _output(problem, run, best, bound, proof.stats)
+    more = improve(problem, options, best, bound, budget, interleave=bool(share))
+    stats = {**proof.stats, **more.stats} if more.run else proof.stats
+    return _output(problem, more.run or run, more.best, more.bound, stats)
+
+
+@dataclass
+class _Improvement:
+    """What the improvement phase leaves: best schedule, bound, its last run (None if no
+    round ran) and that run's statistics."""
+
+    best: list[int]
+    bound: int
+    run: CpsatRun | None
+    stats: dict[str, Any]
+
+
+def improve(
+    problem: RcpspProblem,
+    options: SolveOptions,
+    best: list[int],
+    bound: int,
+    budget: Budget,
+    interleave: bool = True,
+) -> _Improvement:
+    """The improvement phase: rounds of CP-SAT (with `interleave_search`: its LNS workers in
+    one thread) from the best schedule with the proven bound imposed, until the budget ends,
+    the bound is met, or a round stops early without a schedule to restart from."""
     from schedkit.solvers.cpsat.runner import run_cpsat
 
     horizon = makespan(problem, best)
     model, starts, cmax = build_model(problem, horizon, min(bound, horizon), best)
-    stats = proof.stats
+    out = _Improvement(best, bound, None, {})
+    defaults = {"interleave_search": True} if interleave else None
     for rounds in range(1, MAX_ROUNDS + 1):
-        if budget.remaining() < 0.2 or bound >= makespan(problem, best):
+        if budget.remaining() < 0.2 or out.bound >= makespan(problem, out.best):
             break
-        _restart_from(model, starts, cmax, best, bound, makespan(problem, best))
-        defaults = {"interleave_search": True} if share else None
-        run = run_cpsat(model, options, budget=budget, defaults=defaults)
-        found, bound = _improved(problem, run, starts, best, bound)
-        best = found or best
-        stats = {**proof.stats, "improvement_rounds": rounds, **run.stats}
-        if run.status is not Status.FEASIBLE:
+        _restart_from(model, starts, cmax, out.best, out.bound, makespan(problem, out.best))
+        out.run = run_cpsat(model, options, budget=budget, defaults=defaults)
+        found, out.bound = _improved(problem, out.run, starts, out.best, out.bound)
+        out.best = found or out.best
+        out.stats = {"improvement_rounds": rounds, **out.run.stats}
+        if out.run.status is not Status.FEASIBLE:
             break
-    return _output(problem, run, best, bound, stats)
+    return out
 
 
 @dataclass
