@@ -8,10 +8,13 @@ node is the home of exactly one group and nodes are interchangeable, so group g'
 g without loss of generality. Counts below `K_e` are exact (binary z[e, k], y[n, e, k]
 replicas on node n when the count is k, load y w_e / k); the last bucket means "K_e or more",
 with a continuous load s[n, e] <= y w_e / K_e and sum_n s[n, e] = w_e (a relaxation, so the
-bound stays valid). Solved by HiGHS (`scipy.optimize.milp`); its dual bound is a lower bound
-on the layer's largest GPU load under the even split, and at optimality the node-level optimum.
+bound stays valid), unless no count can exceed K_e (then it is exact as well). So where no
+expert's count lands in an open last bucket, the answer is a node-level placement whose even
+split carries exactly the loads the MILP counted. Solved by HiGHS (`scipy.optimize.milp`);
+its dual bound is a lower bound on the layer's largest GPU load under the even split, and at
+optimality the node-level optimum.
 
-Too slow for every solve (seconds to a minute per layer of 256 experts); used to judge the
+Too slow for every solve (40 s to a few minutes per layer of 256 experts); used to judge the
 heuristic on the layers where it stays furthest from the combinatorial bound.
 """
 
@@ -23,8 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-EXACT_COUNTS = 3
-"""Counts kept exact beyond the least count an expert needs at the known bound."""
+EXACT_COUNTS = 10
+"""Counts kept exact beyond the least count an expert needs at the known bound. With 3, the
+open last bucket's uneven split let the hottest experts shed load that no placement sheds: on
+the `deepseek-v3` preset at EP64 layer 36's bound rose from 1.0651 to 1.0753 (units of the
+average GPU load) with 10, whose answer needs no open bucket (docs/placement.md)."""
 
 
 @dataclass
@@ -39,8 +45,9 @@ class NodeBound:
 class _Columns:
     """Column indices of the MILP's variables."""
 
-    def __init__(self, K: np.ndarray, nodes: int) -> None:
+    def __init__(self, K: np.ndarray, nodes: int, per_node: int) -> None:
         E = len(K)
+        self.nodes, self.per_node = nodes, per_node
         self.zk = [(e, k) for e in range(E) for k in range(1, int(K[e]) + 1)]
         self.z = {ek: i for i, ek in enumerate(self.zk)}
         base = len(self.zk)
@@ -69,26 +76,43 @@ def node_bound(
     spare = nodes * per_node - E
     assert E == nodes * group_size, "one group per node"
     K = np.minimum(np.maximum(1, np.ceil(w / known - 1e-9)).astype(int) + EXACT_COUNTS, 1 + spare)
-    col = _Columns(K, nodes)
+    exact = K == 1 + spare  # no count beyond K: the last bucket is exact too
+    col = _Columns(K, nodes, per_node)
     rows: list[tuple[list[tuple[int, float]], float, float]] = []
     for e in range(E):
-        top = int(K[e])
-        rows.append(([(col.z[e, k], 1.0) for k in range(1, top + 1)], 1.0, 1.0))
-        for k in range(1, top + 1):
-            ys = [(col.y[n, e, k], 1.0) for n in range(nodes)]
-            rows.append(([*ys, (col.z[e, k], -float(k))], 0.0, 0.0 if k < top else np.inf))
-            rows.append(([(col.y[e // group_size, e, k], 1.0), (col.z[e, k], -1.0)], 0.0, np.inf))
-            rows.append(([(col.z[e, k], w[e] / k), (col.t, -1.0)], -np.inf, 0.0))
-        rows.append(([(col.s[n, e], 1.0) for n in range(nodes)] + [(col.z[e, top], -w[e])], 0, 0))
-        for n in range(nodes):
-            rows.append(([(col.s[n, e], 1.0), (col.y[n, e, top], -w[e] / top)], -np.inf, 0.0))
+        rows += _expert_rows(col, e, (int(K[e]), bool(exact[e])), float(w[e]), e // group_size)
     for n in range(nodes):
         ys = [(col.y[n, e, k], 1.0) for e, k in col.zk]
         rows.append((ys, per_node, per_node))
-        load = [(col.y[n, e, k], w[e] / k) for e, k in col.zk if k < K[e]]
-        load += [(col.s[n, e], 1.0) for e in range(E)]
+        load = [(col.y[n, e, k], w[e] / k) for e, k in col.zk if k < K[e] or exact[e]]
+        load += [(col.s[n, e], 1.0) for e in range(E) if not exact[e]]
         rows.append(([*load, (col.t, -float(gpus_per_node))], -np.inf, 0.0))
     return _solve(rows, col, K, w, nodes, time_limit)
+
+
+def _expert_rows(
+    col: _Columns, e: int, bucket: tuple[int, bool], w_e: float, home: int
+) -> list[tuple[list[tuple[int, float]], float, float]]:
+    """Expert e's rows: one count; y[., e, k] sums to k for the chosen count k (at least
+    `top` in the open last bucket, whose loads s[., e] sum to w_e with at most w_e / top per
+    replica), none otherwise; a replica on the home node; every replica under T. `bucket`:
+    (top, exact), exact when no count can exceed top."""
+    (top, exact), nodes = bucket, col.nodes
+    rows = [([(col.z[e, k], 1.0) for k in range(1, top + 1)], 1.0, 1.0)]
+    for k in range(1, top + 1):
+        ys = [(col.y[n, e, k], 1.0) for n in range(nodes)]
+        rows.append(([*ys, (col.z[e, k], -float(k))], 0.0, 0.0 if k < top or exact else np.inf))
+        rows.append(([(col.y[home, e, k], 1.0), (col.z[e, k], -1.0)], 0.0, np.inf))
+        rows.append(([(col.z[e, k], w_e / k), (col.t, -1.0)], -np.inf, 0.0))
+    if exact:
+        return rows
+    rows.append(([(col.s[n, e], 1.0) for n in range(nodes)] + [(col.z[e, top], -w_e)], 0, 0))
+    for n in range(nodes):
+        rows.append(([(col.s[n, e], 1.0), (col.y[n, e, top], -w_e / top)], -np.inf, 0.0))
+        # no replica in the open bucket unless it holds the count: a replica that carries no
+        # load must not fill a slot
+        rows.append(([(col.y[n, e, top], 1.0), (col.z[e, top], -float(col.per_node))], -np.inf, 0))
+    return rows
 
 
 def _solve(
