@@ -347,6 +347,26 @@ def transfer_start(
     return home, rep
 
 
+def own_fill(w: np.ndarray, home: np.ndarray, rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(home, replicas) of a start with every hot node's (its group heavier than the average
+    node's) replicas of light outside experts (at most the median size) turned into second
+    replicas of its own heaviest experts. A different way to fill a hot node's free slots:
+    they carry load either way, and which way is better depends on the layer; no single move
+    of the search leads from one to the other (docs/placement.md)."""
+    size = w.max(axis=0)
+    rep = rep.copy()
+    light = size <= np.median(size)
+    for n in range(len(rep)):
+        own = np.flatnonzero(home == n)
+        outside = np.flatnonzero((rep[n] > 0) & (home != n) & light)
+        if size[own].sum() <= size.sum() / len(rep) or not len(outside):
+            continue
+        k = int(rep[n, outside].sum())
+        rep[n, outside] = 0  # each of them keeps its home replica elsewhere
+        rep[n, own[np.argsort(-size[own], kind="stable")][:k]] += 1
+    return home, rep
+
+
 def peak_q(groups: np.ndarray, group_size: int, nodes: int, per_node: int) -> int:
     """The number of heaviest groups (sorted rows of `groups`) where the transfer bound
     peaks."""
@@ -383,7 +403,7 @@ def primary_starts(
     """(home per expert, (nodes, E) replicas) to search from: the node-aware greedy
     (`node_greedy`, best on hot groups), the greedy counts spread over nodes (best on
     log-normal loads) plus the best enumerated count vectors when few experts, and with at
-    most one group per node `transfer_start`."""
+    most one group per node `transfer_start` and its `own_fill` variant."""
     nodes = gpus // gpus_per_node
     per_node = gpus_per_node * per_gpu
     starts = [node_greedy(w, group_size, nodes, gpus_per_node, per_gpu)]
@@ -391,7 +411,8 @@ def primary_starts(
         primary_start(w, cnt, group_size, nodes, per_node) for cnt in count_starts(w, gpus, per_gpu)
     ]
     if per_node // group_size == 1 and nodes > w.shape[1] // group_size - 1:
-        starts.append(transfer_start(w, group_size, nodes, per_node))
+        home, rep = transfer_start(w, group_size, nodes, per_node)
+        starts += [(home, rep), own_fill(w, home, rep)]
     return starts
 
 
