@@ -9,7 +9,7 @@ The heuristic's answer is also read at node level (its hottest node's load / GPU
 what it loses below that is the packing on GPUs, above the MILP's optimum the node search.
 Writes benchmarks/results/placement_primary_gap.md:
 
-    .venv/bin/python benchmarks/placement_primary_gap.py --layers 5 --milp-limit 60
+    .venv/bin/python benchmarks/placement_primary_gap.py --layers 5 --milp-limit 120
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def main() -> None:
     data = loads_instance("deepseek-v3", NODES, 0)
     p = PlacementProblem.model_validate({**data, "groups": 8, "group_local": "primary"})
     out = heuristic(p, SolveOptions(time_limit=600, threads=1), None)
-    found = np.array(validate(p, out.solution).metrics["max_loads"])
     assert out.solution is not None
+    found = np.array(validate(p, out.solution).metrics["max_loads"])
     placed = [np.array(layer) for layer in out.solution.placement]
     bounds = layer_bounds(p)
     moe = np.flatnonzero(p.loads.sum(axis=1) > 0)
