@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 EPS = 1e-9
 FOCUS = 3
 """Units whose replicas are scored for swaps in a step of `BalanceSearch`."""
+KICKS = 4
+"""Perturbations of the iterated node-level search per start (`BalanceSearch.iterate`)."""
+KICK_MOVES = 3
+"""Random moves per perturbation."""
+ITERATE_ABOVE = 0.01
+"""Iterate only where the converged search's score exceeds the average GPU load by more than
+this share: on balanced (log-normal) layers the kicks cost time and find nothing."""
 
 
 def smallest_sum(rep: np.ndarray, item: np.ndarray, k: int) -> np.ndarray:
@@ -251,6 +258,43 @@ class BalanceSearch:
             if budget.expired() or not self.step():
                 return
 
+    def score(self) -> tuple[float, float]:
+        """The search's lexicographic score of the current state (lower is better)."""
+        top, sq = self.key(self.loads, self.top3_size[:, 0] + self.small)
+        return float(top), float(sq)
+
+    def iterate(self, budget: Budget, kicks: int = KICKS, seed: int = 0) -> None:
+        """Iterated local search: `kicks` times, perturb the best state by `KICK_MOVES`
+        random moves and search again; keep the best. A converged search sits where no single
+        move helps (on hot layers several nodes tie at the largest load); a kick moves it
+        off (docs/placement.md)."""
+        rng = np.random.default_rng(seed)
+        best = (self.score(), self.rep.copy(), self.home.copy())
+        for _ in range(kicks):
+            if budget.expired():
+                break
+            self.rep, self.home = best[1].copy(), best[2].copy()
+            self._refresh()
+            self._kick(rng)
+            self.run(budget)
+            if self.score() < best[0]:
+                best = (self.score(), self.rep.copy(), self.home.copy())
+        self.rep, self.home = best[1], best[2]
+        self._refresh()
+
+    def _kick(self, rng: np.random.Generator) -> None:
+        """`KICK_MOVES` random moves: re-replicate a removable replica as any expert, or swap
+        two removable replicas of different units (never the last home replica)."""
+        for _ in range(KICK_MOVES):
+            a, e = self.removable()
+            if not len(a):
+                return
+            i, j = int(rng.integers(len(a))), int(rng.integers(len(a)))
+            if rng.random() < 0.5:
+                self._apply("rerep", i, int(rng.integers(self.rep.shape[1])), a, e)
+            elif a[i] != a[j]:
+                self._apply("swap", i, j, a, e)
+
 
 def on_gpus(w: np.ndarray, search: BalanceSearch, gpus_per_node: int, per_gpu: int) -> np.ndarray:
     """The node-level state packed on each node's GPUs, then pairs of GPUs re-split."""
@@ -423,7 +467,8 @@ def solve_primary(
 
     The first start (`node_greedy`) is packed at once, so a layer with no time left still
     gets a good answer; then each start (`primary_starts`) gets a share of the budget for
-    the node-level search; the searched states and the starts are put on GPUs and polished in
+    the node-level search (iterated on hot layers: `iterate`, `ITERATE_ABOVE`); the searched
+    states (before and after iterating) and the starts are put on GPUs and polished in
     order of packed value (those within `LS_SLACK` of the best result: a start can win on
     tiny instances, where packing, not node balance, decides); the best result.
     """
@@ -438,7 +483,11 @@ def solve_primary(
     for i, (home, rep) in enumerate(starts):
         start = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
         search = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
-        search.run(budget.part(2 * (len(starts) - i)))
+        part = budget.part(2 * (len(starts) - i))
+        search.run(part)
+        if search.score()[0] > (1 + ITERATE_ABOVE) * float(w.sum(axis=1).max()) / gpus:
+            cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home.copy()))
+            search.iterate(part)  # a better node-level score may still pack worse: keep both
         cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
         if i:
             cands.append((on_gpus(w, start, gpus_per_node, per_gpu), start.home))
