@@ -277,8 +277,9 @@ class BalanceSearch:
             self._refresh()
             self._kick(rng)
             self.run(budget)
-            if self.score() < best[0]:
-                best = (self.score(), self.rep.copy(), self.home.copy())
+            score = self.score()
+            if score < best[0]:
+                best = (score, self.rep.copy(), self.home.copy())
         self.rep, self.home = best[1], best[2]
         self._refresh()
 
@@ -485,10 +486,13 @@ def solve_primary(
         search = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
         part = budget.part(2 * (len(starts) - i))
         search.run(part)
-        if search.score()[0] > (1 + ITERATE_ABOVE) * float(w.sum(axis=1).max()) / gpus:
+        converged, fresh = search.score(), True
+        if converged[0] > (1 + ITERATE_ABOVE) * float(w.sum(axis=1).max()) / gpus:
             cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home.copy()))
             search.iterate(part)  # a better node-level score may still pack worse: keep both
-        cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
+            fresh = search.score() < converged  # else iterate went back to the packed state
+        if fresh:
+            cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
         if i:
             cands.append((on_gpus(w, start, gpus_per_node, per_gpu), start.home))
     cands.sort(key=lambda c: value(w, c[0]))
