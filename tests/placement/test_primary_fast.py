@@ -18,11 +18,14 @@ from schedkit.models.placement.construct import (
 )
 from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.node_greedy import node_greedy
-from schedkit.models.placement.primary_relaxation import node_bound
+from schedkit.models.placement.primary_relaxation import node_bound, node_lp
 from schedkit.models.placement.traffic import traffic_pass
 from schedkit.solvers.budget import Budget
+from schedkit.solvers.heuristics.placement.primary_rounding import lp_start
 from schedkit.solvers.heuristics.placement.primary_search import (
+    LP_MIN_SECONDS,
     BalanceSearch,
+    lp_candidates,
     own_fill,
     primary_starts,
     solve_primary,
@@ -213,3 +216,67 @@ def test_iterated_search_leaves_a_stalled_state():
     assert search.score() < before and search.score()[0] / avg < 1.033
     assert (search.rep.sum(axis=1) == 40).all()
     assert (search.rep[search.home, np.arange(256)] >= 1).all()  # home replicas kept
+
+
+@pytest.mark.parametrize("seed", [11, 12, 20, 21])
+def test_node_lp_lies_between_the_known_bound_and_the_milp(seed):
+    rng = np.random.default_rng(seed)
+    w = rng.lognormal(0.0, 1.0, 12)
+    w[:4] *= 3  # a hot group
+    known = w.sum() / 6
+    lp = node_lp(w, 4, 3, 2, 3, known, time_limit=20)
+    milp = node_bound(w, 4, 3, 2, 3, known, time_limit=20)
+    assert lp.replicas is not None and lp.replicas.sum(axis=1) == pytest.approx([6.0] * 3)
+    assert known - 1e-9 <= lp.bound <= milp.bound + 1e-6
+
+
+def test_node_lp_tightens_a_hot_preset_layer():
+    # layer 54 of the preset at EP64: combinatorial bound 1.0264 times the average GPU load,
+    # node LP 1.0282; with counts limited by a value the heuristic reached (1.0453) 1.0352,
+    # against 1.0354 for the node MILP's bound after 120 s
+    w = preset_layer(54)
+    avg = w.sum() / 64
+    p = one_layer(w[0].tolist(), 8, 8, 5, 8)
+    known = layer_bound(
+        PlacementProblem.model_validate({**p.model_dump(), "group_local": "primary"}), 0
+    )
+    assert known / avg == pytest.approx(1.0264, abs=1e-4)
+    assert node_lp(w[0], 32, 8, 8, 5, known, 60).bound / avg == pytest.approx(1.0282, abs=1e-4)
+    lp = node_lp(w[0], 32, 8, 8, 5, known, 60, upper=1.0453 * avg)
+    assert lp.bound / avg == pytest.approx(1.0352, abs=1e-4)
+    home, rep = lp_start(w, lp.replicas, 32, 40, lp.bound)
+    assert (rep.sum(axis=1) == 40).all() and (rep.sum(axis=0) >= 1).all()
+    assert (rep[home, np.arange(256)] >= 1).all() and (home == np.arange(256) // 32).all()
+    assert (w[0] / rep.sum(axis=0)).max() <= lp.bound  # no replica above the LP's value
+    cut = node_lp(w[0], 32, 8, 8, 5, known, time_limit=0.3)  # not solved: no claim
+    assert cut.bound == known and cut.replicas is None
+    none = node_lp(w[0], 32, 8, 8, 5, known, 60, upper=avg / 10)  # no count fits
+    assert none.bound == np.inf and none.replicas is None
+
+
+def test_lp_start_improves_a_hot_preset_layer():
+    # layer 32: 1.0779 times the average GPU load without the LP start, 1.0746 with it
+    w = preset_layer(32)
+    avg = w.sum() / 64
+    upper = 1.0779 * avg
+    assert lp_candidates(w, 8, 5, 32, Budget.start(LP_MIN_SECONDS / 2), upper) == ([], 0.0)
+    found, bound = lp_candidates(w, 8, 5, 32, Budget.start(60), upper)
+    assert bound / avg == pytest.approx(1.0677, abs=1e-4)  # node MILP: 1.0687
+    assert min(value(w, place) for place, _ in found) / avg < 1.0750
+    place = solve_primary(w, 64, 8, 5, 32, Budget.start(60))
+    assert group_homes(place, 256, 8, 32) is not None
+    assert value(w, place) / avg < 1.0750
+
+
+def test_heuristic_reports_the_node_lp_bound():
+    # layer 54 alone: the solve reports the node LP's bound (1.0352 or more, counts limited by
+    # the heuristic's own value) instead of the combinatorial 1.0264
+    w = preset_layer(54)
+    avg = w.sum() / 64
+    p = PlacementProblem.model_validate(
+        {**one_layer(w[0].tolist(), 8, 8, 5, 8).model_dump(), "group_local": "primary"}
+    )
+    assert layer_bound(p, 0) / avg == pytest.approx(1.0264, abs=1e-4)
+    r = solve(p, "heuristic", time_limit=30)
+    assert r.valid and r.lower_bound is not None
+    assert 1.0350 < r.lower_bound / avg <= r.objective / avg < 1.0453

@@ -58,8 +58,14 @@ def meets_bounds(problem: PlacementProblem, layers: list[np.ndarray], bounds: np
 
 
 def layer_answer(
-    problem: PlacementProblem, layers: list[np.ndarray], budget: Budget | None = None
+    problem: PlacementProblem,
+    layers: list[np.ndarray],
+    budget: Budget | None = None,
+    found: np.ndarray | None = None,
 ) -> tuple[PlacementSolution, np.ndarray, bool]:
-    """(solution, per-layer bounds, every layer meets its bound)."""
+    """(solution, per-layer bounds, every layer meets its bound); `found`: per-layer bounds
+    a backend found on the way (0 where none), kept where stronger."""
     bounds = layer_bounds(problem, budget)
+    if found is not None:
+        bounds = np.maximum(bounds, found)
     return make_solution(problem, layers), bounds, meets_bounds(problem, layers, bounds)

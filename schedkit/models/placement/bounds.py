@@ -176,11 +176,18 @@ def layer_bound(problem: PlacementProblem, layer: int) -> float:
 
 def primary_layer_bound(problem: PlacementProblem, w: np.ndarray, known: float) -> float:
     """`group_local: primary` bounds of one load vector (`known`: a bound already found)."""
-    size, gpn = problem.group_size, problem.gpus_per_node
-    per_node = gpn * problem.slots_per_gpu
-    b = primary_bound(w, size, gpn, problem.num_slots, known)
+    p = problem
+    return primary_vector_bound(w, p.group_size, p.gpus_per_node, p.slots_per_gpu, p.nodes, known)
+
+
+def primary_vector_bound(
+    w: np.ndarray, size: int, gpn: int, per_gpu: int, nodes: int, known: float
+) -> float:
+    """`primary_layer_bound` from the shape: groups of `size`, `nodes` x `gpn` GPUs."""
+    per_node = gpn * per_gpu
+    b = primary_bound(w, size, gpn, nodes * per_node, known)
     if per_node // size == 1:  # at most one group per node
-        b = max(b, transfer_bound(w, size, gpn, per_node, problem.nodes))
+        b = max(b, transfer_bound(w, size, gpn, per_node, nodes))
     return b
 
 

@@ -14,23 +14,30 @@ split carries exactly the loads the MILP counted. Solved by HiGHS (`scipy.optimi
 its dual bound is a lower bound on the layer's largest GPU load under the even split, and at
 optimality the node-level optimum.
 
-Too slow for every solve (40 s to a few minutes per layer of 256 experts); used to judge the
-heuristic on the layers where it stays furthest from the combinatorial bound.
+The MILP is too slow for every solve (20 s to a few minutes per layer of 256 experts); it
+judges the heuristic on the layers where it stays furthest from the combinatorial bound. Its
+LP relaxation (`node_lp`, about 2 s) is nearly as tight on hot layers: a bound for judging
+every layer, and the start that the heuristic rounds on hot layers with time to spare.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 EXACT_COUNTS = 10
 """Counts kept exact beyond the least count an expert needs at the known bound. With 3, the
 open last bucket's uneven split let the hottest experts shed load that no placement sheds: on
 the `deepseek-v3` preset at EP64 layer 36's bound rose from 1.0651 to 1.0753 (units of the
 average GPU load) with 10, whose answer needs no open bucket (docs/placement.md)."""
+
+LP_LEAST_SECONDS = 0.2
+"""Least time given to HiGHS for the LP: with limits of 0.01-0.05 s its interior point method
+was seen to run to the end (2-3 s) regardless."""
 
 
 @dataclass
@@ -62,6 +69,71 @@ class _Columns:
         self.count = self.t + 1
 
 
+Rows = list[tuple[list[tuple[int, float]], float, float]]
+"""Sparse rows of the model: (column, coefficient) entries, lower and upper bound."""
+
+
+@dataclass
+class _Model:
+    """The node-level model of one layer: rows, columns, count buckets and loads."""
+
+    rows: Rows
+    col: _Columns
+    K: np.ndarray
+    w: np.ndarray
+
+    def matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        r = [i for i, (ent, _, _) in enumerate(self.rows) for _ in ent]
+        c = [j for ent, _, _ in self.rows for j, _ in ent]
+        v = [x for ent, _, _ in self.rows for _, x in ent]
+        A = sp.csr_matrix((v, (r, c)), shape=(len(self.rows), self.col.count))
+        lo = np.array([x[1] for x in self.rows], dtype=float)
+        hi = np.array([x[2] for x in self.rows], dtype=float)
+        return A, lo, hi
+
+    def column_bounds(self, upper: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(upper bounds, integrality) of the columns; counts whose replicas exceed `upper` (a
+        value some placement reaches, so the optimum's replicas are below it) are ruled out."""
+        ub = np.full(self.col.count, np.inf)
+        integ = np.ones(self.col.count)
+        for (e, k), j in self.col.z.items():
+            ub[j] = 0 if self.w[e] / k > upper * (1 + 1e-9) else 1
+        for (_, e, k), j in self.col.y.items():
+            ub[j] = k if k < self.K[e] else np.inf
+        for (_, e), j in self.col.s.items():
+            ub[j], integ[j] = self.w[e], 0
+        integ[self.col.t] = 0
+        return ub, integ
+
+    def replicas(self, x: np.ndarray) -> np.ndarray:
+        """(nodes, E) replicas per node of a solution `x` (fractional for the LP's)."""
+        rep = np.zeros((self.col.nodes, len(self.K)))
+        for (n, e, _), j in self.col.y.items():
+            rep[n, e] += x[j]
+        return rep
+
+
+def _model(
+    w: np.ndarray, group_size: int, nodes: int, gpus_per_node: int, per_gpu: int, known: float
+) -> _Model:
+    E, per_node = len(w), gpus_per_node * per_gpu
+    spare = nodes * per_node - E
+    assert E == nodes * group_size, "one group per node"
+    K = np.minimum(np.maximum(1, np.ceil(w / known - 1e-9)).astype(int) + EXACT_COUNTS, 1 + spare)
+    exact = K == 1 + spare  # no count beyond K: the last bucket is exact too
+    col = _Columns(K, nodes, per_node)
+    rows: Rows = []
+    for e in range(E):
+        rows += _expert_rows(col, e, (int(K[e]), bool(exact[e])), float(w[e]), e // group_size)
+    for n in range(nodes):
+        ys = [(col.y[n, e, k], 1.0) for e, k in col.zk]
+        rows.append((ys, per_node, per_node))
+        load = [(col.y[n, e, k], w[e] / k) for e, k in col.zk if k < K[e] or exact[e]]
+        load += [(col.s[n, e], 1.0) for e in range(E) if not exact[e]]
+        rows.append(([*load, (col.t, -float(gpus_per_node))], -np.inf, 0.0))
+    return _Model(rows, col, K, w)
+
+
 def node_bound(
     w: np.ndarray,
     group_size: int,
@@ -72,27 +144,64 @@ def node_bound(
     time_limit: float,
 ) -> NodeBound:
     """The node-level MILP bound of one layer (loads `w` (E,), `known`: a valid bound)."""
-    E, per_node = len(w), gpus_per_node * per_gpu
-    spare = nodes * per_node - E
-    assert E == nodes * group_size, "one group per node"
-    K = np.minimum(np.maximum(1, np.ceil(w / known - 1e-9)).astype(int) + EXACT_COUNTS, 1 + spare)
-    exact = K == 1 + spare  # no count beyond K: the last bucket is exact too
-    col = _Columns(K, nodes, per_node)
-    rows: list[tuple[list[tuple[int, float]], float, float]] = []
-    for e in range(E):
-        rows += _expert_rows(col, e, (int(K[e]), bool(exact[e])), float(w[e]), e // group_size)
-    for n in range(nodes):
-        ys = [(col.y[n, e, k], 1.0) for e, k in col.zk]
-        rows.append((ys, per_node, per_node))
-        load = [(col.y[n, e, k], w[e] / k) for e, k in col.zk if k < K[e] or exact[e]]
-        load += [(col.s[n, e], 1.0) for e in range(E) if not exact[e]]
-        rows.append(([*load, (col.t, -float(gpus_per_node))], -np.inf, 0.0))
-    return _solve(rows, col, K, w, nodes, time_limit)
+    return _solve(_model(w, group_size, nodes, gpus_per_node, per_gpu, known), time_limit)
 
 
-def _expert_rows(
-    col: _Columns, e: int, bucket: tuple[int, bool], w_e: float, home: int
-) -> list[tuple[list[tuple[int, float]], float, float]]:
+@dataclass
+class NodeLP:
+    """The LP relaxation's optimum (a lower bound; `known` where not solved in time) and its
+    (nodes, E) fractional replicas (None where not solved)."""
+
+    bound: float
+    replicas: np.ndarray | None
+
+
+def node_lp(
+    w: np.ndarray,
+    group_size: int,
+    nodes: int,
+    gpus_per_node: int,
+    per_gpu: int,
+    known: float,
+    time_limit: float,
+    upper: float = np.inf,
+) -> NodeLP:
+    """The LP relaxation of `node_bound`'s MILP (interior point, then crossover), in about 2 s
+    at 256 experts instead of 20-120 s. `upper`: a value some placement reaches; counts whose
+    replicas exceed it are ruled out (the optimum has none), which the LP's fractional counts
+    otherwise dodge: on the hottest `deepseek-v3` layers at EP64 the bound is then within
+    0.02 % of the MILP's (docs/placement.md). Only a solved LP is a bound (inf: none keeps
+    every replica under `upper`); `time_limit` counts the model's building, and below
+    `LP_LEAST_SECONDS` nothing is tried."""
+    end = time.monotonic() + time_limit
+    model = _model(w, group_size, nodes, gpus_per_node, per_gpu, known)
+    left = end - time.monotonic()
+    if left < LP_LEAST_SECONDS:
+        return NodeLP(known, None)
+    A, lo, hi = model.matrix()
+    ub, _ = model.column_bounds(upper)
+    eq = lo == hi
+    below, above = np.isfinite(hi) & ~eq, np.isfinite(lo) & ~eq
+    obj = np.zeros(model.col.count)
+    obj[model.col.t] = 1.0
+    res = linprog(
+        obj,
+        A_ub=sp.vstack([A[below], -A[above]]),
+        b_ub=np.concatenate([hi[below], -lo[above]]),
+        A_eq=A[eq],
+        b_eq=hi[eq],
+        bounds=np.column_stack([np.zeros(model.col.count), ub]),
+        method="highs-ipm",
+        options={"time_limit": left},
+    )
+    if res.status == 2:  # infeasible: no placement keeps every replica under `upper`
+        return NodeLP(np.inf, None)
+    if res.status != 0 or res.x is None:
+        return NodeLP(known, None)
+    return NodeLP(max(known, float(res.fun)), model.replicas(res.x))
+
+
+def _expert_rows(col: _Columns, e: int, bucket: tuple[int, bool], w_e: float, home: int) -> Rows:
     """Expert e's rows: one count; y[., e, k] sums to k for the chosen count k (at least
     `top` in the open last bucket, whose loads s[., e] sum to w_e with at most w_e / top per
     replica), none otherwise; a replica on the home node; every replica under T. `bucket`:
@@ -115,43 +224,20 @@ def _expert_rows(
     return rows
 
 
-def _solve(
-    rows: list[tuple[list[tuple[int, float]], float, float]],
-    col: _Columns,
-    K: np.ndarray,
-    w: np.ndarray,
-    nodes: int,
-    time_limit: float,
-) -> NodeBound:
-    r = [i for i, (ent, _, _) in enumerate(rows) for _ in ent]
-    c = [j for ent, _, _ in rows for j, _ in ent]
-    v = [x for ent, _, _ in rows for _, x in ent]
-    A = sp.csr_matrix((v, (r, c)), shape=(len(rows), col.count))
-    lo = np.array([x[1] for x in rows], dtype=float)
-    hi = np.array([x[2] for x in rows], dtype=float)
-    ub = np.full(col.count, np.inf)
-    integ = np.ones(col.count)
-    for j in col.z.values():
-        ub[j] = 1
-    for (_, e, k), j in col.y.items():
-        ub[j] = k if k < K[e] else np.inf
-    for (_, e), j in col.s.items():
-        ub[j], integ[j] = w[e], 0
-    integ[col.t] = 0
-    obj = np.zeros(col.count)
-    obj[col.t] = 1.0
+def _solve(model: _Model, time_limit: float) -> NodeBound:
+    A, lo, hi = model.matrix()
+    ub, integ = model.column_bounds()
+    obj = np.zeros(model.col.count)
+    obj[model.col.t] = 1.0
     res = milp(
         obj,
         constraints=LinearConstraint(A, lo, hi),
         integrality=integ,
-        bounds=Bounds(np.zeros(col.count), ub),
+        bounds=Bounds(np.zeros(model.col.count), ub),
         options={"time_limit": time_limit, "mip_rel_gap": 1e-7},
     )
     bound = float(getattr(res, "mip_dual_bound", None) or 0.0)
     if res.x is None:
         return NodeBound(bound, np.inf, None)
-    x = np.round(res.x).astype(np.int64)
-    rep = np.zeros((nodes, len(K)), dtype=np.int64)
-    for (n, e, _), j in col.y.items():
-        rep[n, e] += x[j]
-    return NodeBound(bound, float(res.x[col.t]), rep)
+    rep = np.round(model.replicas(res.x)).astype(np.int64)
+    return NodeBound(bound, float(res.x[model.col.t]), rep)

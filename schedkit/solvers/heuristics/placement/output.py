@@ -11,10 +11,15 @@ from schedkit.solvers.result import BackendOutput, Status, stopped
 
 
 def heuristic_output(
-    problem: PlacementProblem, layers: list[np.ndarray], name: str, budget: Budget
+    problem: PlacementProblem,
+    layers: list[np.ndarray],
+    name: str,
+    budget: Budget,
+    found: np.ndarray | None = None,
 ) -> BackendOutput:
-    """Optimal when every layer meets its combinatorial bound (objective of loads alone)."""
-    sol, bounds, optimal = layer_answer(problem, layers, budget)
+    """Optimal when every layer meets its bound (objective of loads alone): the combinatorial
+    one, or a stronger one `found` on the way (per layer, 0 where none)."""
+    sol, bounds, optimal = layer_answer(problem, layers, budget, found)
     return BackendOutput(
         sol,
         Status.OPTIMAL if optimal else Status.FEASIBLE,

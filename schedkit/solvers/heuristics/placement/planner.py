@@ -23,12 +23,17 @@ from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.placement.flat_search import LocalSearch, solve_flat
 from schedkit.solvers.heuristics.placement.node_assignment import NodeModel, assign_nodes
 from schedkit.solvers.heuristics.placement.output import heuristic_output
-from schedkit.solvers.heuristics.placement.primary_search import solve_primary
+from schedkit.solvers.heuristics.placement.primary_search import plan_primary
 from schedkit.solvers.result import BackendOutput, SolveOptions
 
 
 class Planner(LayerContext):
-    """Plans every layer in turn within a budget."""
+    """Plans every layer in turn within a budget; `node_bounds`: per-layer bounds found on
+    the way (the node LP of `group_local: primary`), 0 where none."""
+
+    def __init__(self, problem: PlacementProblem) -> None:
+        super().__init__(problem)
+        self.node_bounds = np.zeros(problem.num_layers)
 
     def node_plan(
         self,
@@ -66,7 +71,10 @@ class Planner(LayerContext):
             return [self.node_plan(layer, groups, budget)]
         if p.groups_primary:
             gpn, S = p.gpus_per_node, p.slots_per_gpu
-            return [solve_primary(w, p.num_gpus, gpn, S, p.group_size, budget)]
+            place, bound = plan_primary(w, p.num_gpus, gpn, S, p.group_size, budget)
+            if p.split == "even" and len(w) == 1:  # the LP's even split of one load vector
+                self.node_bounds[layer] = max(self.node_bounds[layer], bound)
+            return [place]
         flat = solve_flat(w, p.num_gpus, p.slots_per_gpu, budget)
         cands = [flat]
         if p.uses_traffic:
@@ -117,5 +125,8 @@ def solve(
     problem: PlacementProblem, options: SolveOptions, hint: PlacementSolution | None
 ) -> BackendOutput:
     """Greedy + improvement, layer by layer, within the budget."""
-    layers = Planner(problem).run(hint, options.budget)
-    return heuristic_output(problem, layers, "greedy+local-search", options.budget)
+    planner = Planner(problem)
+    layers = planner.run(hint, options.budget)
+    return heuristic_output(
+        problem, layers, "greedy+local-search", options.budget, planner.node_bounds
+    )

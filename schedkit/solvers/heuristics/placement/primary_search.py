@@ -7,7 +7,9 @@ other nodes, and a cold group's node must take large replicas of hot experts. Th
 therefore works on the node level first (`BalanceSearch`: replica counts and the node of every
 replica, no GPUs), then packs each node (LPT / differencing), re-splits pairs of GPUs
 (`repartition`), runs the same search on GPUs when the layer is small, and ends with the
-GPU-level `LocalSearch`, home replicas pinned to their node.
+GPU-level `LocalSearch`, home replicas pinned to their node. On hot layers with time to spare
+the node LP (`primary_relaxation.node_lp`) gives two more starts (`primary_rounding`) and the
+layer's bound.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from schedkit.models.placement.bounds import enumerated_counts
+from schedkit.models.placement.bounds import enumerated_counts, flat_bound, primary_vector_bound
 from schedkit.models.placement.construct import pack_nodes, primary_start, replicate
 from schedkit.models.placement.layout import value
 from schedkit.models.placement.node_greedy import node_greedy
+from schedkit.models.placement.primary_relaxation import node_lp
 from schedkit.models.placement.resplit import repartition, split_masks
 from schedkit.solvers.heuristics.placement.flat_search import ENUM_CANDIDATES, LocalSearch
+from schedkit.solvers.heuristics.placement.primary_rounding import lp_start, rounded_counts
 
 if TYPE_CHECKING:
     from schedkit.solvers.budget import Budget
@@ -33,9 +37,21 @@ KICKS = 4
 """Perturbations of the iterated node-level search per start (`BalanceSearch.iterate`)."""
 KICK_MOVES = 3
 """Random moves per perturbation."""
-ITERATE_ABOVE = 0.01
-"""Iterate only where the converged search's score exceeds the average GPU load by more than
-this share: on balanced (log-normal) layers the kicks cost time and find nothing."""
+ITERATE_ABOVE = 0.003
+"""Iterate (and try the node LP) only where the converged search's score exceeds the average
+GPU load by more than this share: on balanced (log-normal) layers the kicks cost time and find
+nothing. Lowered from 1 %: preset layers 13 and 31 stopped at 1.007 (node LP: 1.001-1.002)
+and now end near 1.004 (docs/placement.md)."""
+LP_ABOVE = 0.003
+"""Try the node LP only where the best value found exceeds the combinatorial bound by more
+than this share (on log-normal loads at EP64 none does: 0.29 % at most)."""
+LP_MIN_SECONDS = 4.0
+"""Least time left for a hot layer before its node LP is solved for one more start
+(`lp_candidates`; about 2 s for 256 experts on 8 nodes)."""
+LP_SHARE = 0.6
+"""Share of the time left that the node LP may take."""
+LP_KICKS = 12
+"""Perturbations of the iterated search from the node LP's starts (time is there to spare)."""
 
 
 def smallest_sum(rep: np.ndarray, item: np.ndarray, k: int) -> np.ndarray:
@@ -461,17 +477,90 @@ def primary_starts(
     return starts
 
 
+def searched(
+    search: BalanceSearch, budget: Budget, gpus_per_node: int, per_gpu: int, kicks: int = KICKS
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+    """Run `search` (iterated where hot) and pack it: the (placement, home) candidates (the
+    states before and after iterating) and whether the layer is hot."""
+    w, gpus = search.w, len(search.rep) * gpus_per_node
+    search.run(budget)
+    converged, fresh, out = search.score(), True, []
+    hot = converged[0] > (1 + ITERATE_ABOVE) * float(w.sum(axis=1).max()) / gpus
+    if hot:
+        out.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home.copy()))
+        search.iterate(budget, kicks)  # a better node-level score may pack worse: keep both
+        fresh = search.score() < converged  # else iterate went back to the packed state
+    if fresh:
+        out.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
+    return out, hot
+
+
+def lp_candidates(
+    w: np.ndarray, gpus_per_node: int, per_gpu: int, group_size: int, budget: Budget, upper: float
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """Candidates searched from the node LP's answer (`primary_rounding`): its replicas
+    rounded, and its counts spread as in `primary_start`; and the LP's bound (0 if none).
+    Only with one group per node and at least `LP_MIN_SECONDS` left; none when the LP is not
+    solved in its share of the time. `upper`: the best value found, which rules out counts
+    with larger replicas. With several scenarios the LP is of their elementwise largest loads:
+    a start, not a bound (`Planner` keeps the bound only for one load vector)."""
+    E = w.shape[1]
+    nodes, per_node = E // group_size, gpus_per_node * per_gpu
+    if budget.remaining() < LP_MIN_SECONDS or per_node // group_size != 1:
+        return [], 0.0
+    size = w.max(axis=0)
+    known = combinatorial_bound(w, gpus_per_node, per_gpu, group_size)
+    if upper <= (1 + LP_ABOVE) * known:
+        return [], 0.0
+    lp = node_lp(
+        size, group_size, nodes, gpus_per_node, per_gpu, known, LP_SHARE * budget.remaining(), upper
+    )
+    if lp.replicas is None:
+        return [], 0.0
+    cnt = rounded_counts(size, lp.replicas, nodes * per_node, lp.bound)
+    out = []
+    for home, rep in (
+        lp_start(w, lp.replicas, group_size, per_node, lp.bound),
+        primary_start(w, cnt, group_size, nodes, per_node),
+    ):
+        search = BalanceSearch(w, rep, home, group_size, np.arange(nodes), gpus_per_node, per_gpu)
+        out += searched(search, budget, gpus_per_node, per_gpu, LP_KICKS)[0]
+    return out, lp.bound
+
+
+def combinatorial_bound(w: np.ndarray, gpus_per_node: int, per_gpu: int, group_size: int) -> float:
+    """`layer_bound` without enumeration: the largest over scenarios of the average, replica
+    and `primary` bounds."""
+    nodes = w.shape[1] // group_size
+    gpus = nodes * gpus_per_node
+    best = 0.0
+    for v in w:
+        b = flat_bound(v, gpus * per_gpu, gpus)
+        b = primary_vector_bound(v, group_size, gpus_per_node, per_gpu, nodes, b)
+        best = max(best, b)
+    return best
+
+
 def solve_primary(
     w: np.ndarray, gpus: int, gpus_per_node: int, per_gpu: int, group_size: int, budget: Budget
 ) -> np.ndarray:
-    """A placement where every expert has a replica on its group's home node.
+    """`plan_primary`'s placement."""
+    return plan_primary(w, gpus, gpus_per_node, per_gpu, group_size, budget)[0]
+
+
+def plan_primary(
+    w: np.ndarray, gpus: int, gpus_per_node: int, per_gpu: int, group_size: int, budget: Budget
+) -> tuple[np.ndarray, float]:
+    """A placement where every expert has a replica on its group's home node, and the node
+    LP's bound where it was solved (0 otherwise).
 
     The first start (`node_greedy`) is packed at once, so a layer with no time left still
     gets a good answer; then each start (`primary_starts`) gets a share of the budget for
-    the node-level search (iterated on hot layers: `iterate`, `ITERATE_ABOVE`); the searched
-    states (before and after iterating) and the starts are put on GPUs and polished in
-    order of packed value (those within `LS_SLACK` of the best result: a start can win on
-    tiny instances, where packing, not node balance, decides); the best result.
+    the node-level search (iterated on hot layers: `searched`); on hot layers with time to
+    spare, two more starts from the node LP (`lp_candidates`). The searched states and the
+    starts are put on GPUs and polished in order of packed value (those within `LS_SLACK` of
+    the best result: a start can win on tiny instances, where packing, not node balance,
+    decides); the best result.
     """
     nodes = gpus // gpus_per_node
     units = np.arange(nodes)
@@ -479,23 +568,21 @@ def solve_primary(
     first = BalanceSearch(w, starts[0][1], starts[0][0], group_size, units, gpus_per_node, per_gpu)
     quick = on_gpus(w, first, gpus_per_node, per_gpu)
     if budget.expired():
-        return quick
-    cands = [(quick, first.home)]
+        return quick, 0.0
+    cands, hot, bound = [(quick, first.home)], False, 0.0
     for i, (home, rep) in enumerate(starts):
-        start = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
         search = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
-        part = budget.part(2 * (len(starts) - i))
-        search.run(part)
-        converged, fresh = search.score(), True
-        if converged[0] > (1 + ITERATE_ABOVE) * float(w.sum(axis=1).max()) / gpus:
-            cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home.copy()))
-            search.iterate(part)  # a better node-level score may still pack worse: keep both
-            fresh = search.score() < converged  # else iterate went back to the packed state
-        if fresh:
-            cands.append((on_gpus(w, search, gpus_per_node, per_gpu), search.home))
+        found, hot_i = searched(search, budget.part(2 * (len(starts) - i)), gpus_per_node, per_gpu)
+        cands, hot = cands + found, hot or hot_i
         if i:
+            start = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
             cands.append((on_gpus(w, start, gpus_per_node, per_gpu), start.home))
     cands.sort(key=lambda c: value(w, c[0]))
+    if hot and nodes * group_size == w.shape[1]:
+        more, bound = lp_candidates(
+            w, gpus_per_node, per_gpu, group_size, budget, value(w, cands[0][0])
+        )
+        cands = sorted(cands + more, key=lambda c: value(w, c[0]))
     best, best_v = cands[0][0], value(w, cands[0][0])
     for place, home_of in cands:
         if budget.expired() or value(w, place) > best_v * (1 + LS_SLACK):
@@ -503,4 +590,4 @@ def solve_primary(
         out = polish(w, place, home_of, group_size, gpus_per_node, budget)
         if value(w, out) < best_v - EPS:
             best, best_v = out, value(w, out)
-    return best
+    return best, bound
