@@ -13,11 +13,8 @@ from schedkit.io.loader import load
 from schedkit.models.placement import PlacementProblem
 from schedkit.models.placement.construct import home_nodes as group_homes
 from schedkit.models.placement.construct import replicate, spread_extras
-from schedkit.solvers.heuristics.placement.primary_search import (
-    BalanceSearch,
-    repartition,
-    split_masks,
-)
+from schedkit.models.placement.resplit import repartition, split_masks
+from schedkit.solvers.heuristics.placement.primary_search import BalanceSearch
 from schedkit.solvers.portfolio import solve
 from schedkit.solvers.result import Status
 

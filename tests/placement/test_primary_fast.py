@@ -280,3 +280,19 @@ def test_heuristic_reports_the_node_lp_bound():
     r = solve(p, "heuristic", time_limit=30)
     assert r.valid and r.lower_bound is not None
     assert 1.0350 < r.lower_bound / avg <= r.objective / avg < 1.0453
+
+
+def test_constructive_start_resplits_gpu_pairs():
+    # what a layer reached with no time left gets: the better packing of the two constructive
+    # starts (1.1307 times the average GPU load on this layer), then pairs of GPUs re-split
+    # (1.1144)
+    w = preset_layer(32)
+    p = PlacementProblem.model_validate(
+        {**one_layer(w[0].tolist(), 8, 8, 5, 8).model_dump(), "group_local": "primary"}
+    )
+    _, fast = node_greedy(w, 32, 8, 8, 5)
+    _, spread = primary_start(w, replicate(w, 320), 32, 8, 40)
+    packed = min(value(w, pack_nodes(w, rep, 8, 5)) for rep in (fast, spread))
+    start = load_start(p, w)
+    assert group_homes(start, 256, 8, 32) is not None
+    assert value(w, start) < packed * (1 - 0.01)

@@ -58,3 +58,15 @@ def repartition(
             break
         block[h], block[others[g]] = items[g][masks[k]], items[g][~masks[k]]
     return block
+
+
+def resplit_nodes(
+    w: np.ndarray, place: np.ndarray, cnt: np.ndarray, gpus_per_node: int
+) -> np.ndarray:
+    """`place` (GPUs, slots) with each node's GPUs re-split by `repartition` (a copy)."""
+    out = place.copy()
+    masks = split_masks(place.shape[1])
+    for first in range(0, len(out), gpus_per_node):
+        sl = slice(first, first + gpus_per_node)
+        out[sl] = repartition(w, out[sl], cnt, masks)
+    return out

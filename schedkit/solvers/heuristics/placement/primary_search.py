@@ -23,7 +23,7 @@ from schedkit.models.placement.construct import pack_nodes, primary_start, repli
 from schedkit.models.placement.layout import value
 from schedkit.models.placement.node_greedy import node_greedy
 from schedkit.models.placement.primary_relaxation import node_lp
-from schedkit.models.placement.resplit import repartition, split_masks
+from schedkit.models.placement.resplit import resplit_nodes
 from schedkit.solvers.heuristics.placement.flat_search import ENUM_CANDIDATES, LocalSearch
 from schedkit.solvers.heuristics.placement.primary_rounding import lp_start, rounded_counts
 
@@ -316,11 +316,7 @@ class BalanceSearch:
 def on_gpus(w: np.ndarray, search: BalanceSearch, gpus_per_node: int, per_gpu: int) -> np.ndarray:
     """The node-level state packed on each node's GPUs, then pairs of GPUs re-split."""
     place = pack_nodes(w, search.rep, gpus_per_node, per_gpu)
-    masks = split_masks(per_gpu)
-    for n in range(len(search.rep)):
-        sl = slice(n * gpus_per_node, (n + 1) * gpus_per_node)
-        place[sl] = repartition(w, place[sl], search.cnt, masks)
-    return place
+    return resplit_nodes(w, place, search.cnt, gpus_per_node)
 
 
 GPU_SEARCH_LIMIT = 100_000
