@@ -167,12 +167,12 @@ def node_lp(
     upper: float = np.inf,
 ) -> NodeLP:
     """The LP relaxation of `node_bound`'s MILP (interior point, then crossover), in about 2 s
-    at 256 experts instead of 20-120 s. `upper`: a value some placement reaches; counts whose
-    replicas exceed it are ruled out (the optimum has none), which the LP's fractional counts
-    otherwise dodge: on the hottest `deepseek-v3` layers at EP64 the bound is then within
-    0.02 % of the MILP's (docs/placement.md). Only a solved LP is a bound (inf: none keeps
-    every replica under `upper`); `time_limit` counts the model's building, and below
-    `LP_LEAST_SECONDS` nothing is tried."""
+    at 256 experts instead of 20-120 s. `upper` (at least `known`): a value some placement
+    reaches; counts whose replicas exceed it are ruled out (the optimum has none), which the
+    LP's fractional counts otherwise dodge: on the hottest `deepseek-v3` layers at EP64 the
+    bound is then within about 0.1 % of the MILP's (docs/placement.md). Only a solved LP is a
+    bound (inf: no placement keeps every replica under `upper`); `time_limit` counts the
+    model's building, and below `LP_LEAST_SECONDS` nothing is tried."""
     end = time.monotonic() + time_limit
     model = _model(w, group_size, nodes, gpus_per_node, per_gpu, known)
     left = end - time.monotonic()

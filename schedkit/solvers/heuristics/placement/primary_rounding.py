@@ -1,11 +1,12 @@
 """A node-level start for `group_local: primary` rounded from the node LP's answer.
 
-On the hottest layers the node-level LP (`primary_relaxation.node_lp`) is within 0.1 % of the
-node-level optimum, and only a few experts have fractional counts in its answer; rounding it
-and searching from there (`BalanceSearch`) reaches node levels that the combinatorial starts
-miss (docs/placement.md). Rounding: counts to the nearest integer (at least one, total equal
-to the slots), each expert's home replica first and the others by largest remainder, then
-replicas moved from over-full nodes to the least loaded under-full ones.
+On the hottest layers the node-level LP (`primary_relaxation.node_lp`) is within about 0.1 %
+of the node-level MILP's bound, and only a few experts have fractional counts in its answer;
+rounding it and searching from there (`BalanceSearch`) reaches values that the combinatorial
+starts miss on some layers (docs/placement.md). Rounding: counts to the nearest integer (at
+least one, none with replicas above the LP's value, total equal to the slots), each expert's
+home replica first and the others by largest remainder, then replicas moved from over-full
+nodes to the least loaded under-full ones.
 """
 
 from __future__ import annotations
