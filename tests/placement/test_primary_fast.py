@@ -18,7 +18,7 @@ from schedkit.models.placement.construct import (
 )
 from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.node_greedy import node_greedy
-from schedkit.models.placement.primary_relaxation import node_bound, node_lp
+from schedkit.models.placement.primary_relaxation import grouping_bound, node_bound, node_lp
 from schedkit.models.placement.traffic import traffic_pass
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.placement.primary_rounding import lp_start
@@ -296,3 +296,20 @@ def test_constructive_start_resplits_gpu_pairs():
     start = load_start(p, w)
     assert group_homes(start, 256, 8, 32) is not None
     assert value(w, start) < packed * (1 - 0.01)
+
+
+def test_grouping_bound_takes_the_least_grouping():
+    # experts 10, 9, 2, 1 (groups of one) on 2 nodes of one GPU with 3 slots: the two hot
+    # groups on one node cannot go below 14 (node LP of that grouping), apart they reach the
+    # optimum 11 (brute force); the bound over the three groupings is 11
+    w = np.array([10.0, 9.0, 2.0, 1.0])
+    p = PlacementProblem.model_validate(
+        {**one_layer(w.tolist(), 2, 1, 3, 4).model_dump(), "group_local": "primary"}
+    )
+    known, opt = layer_bound(p, 0), brute_primary(w, 2, 1, 3, 1)
+    assert opt == 11.0
+    together = node_lp(w, 1, 2, 1, 3, known, 60, opt, home=np.array([0, 0, 1, 1]))
+    assert together.bound == pytest.approx(14.0)
+    # from a weak known bound (1.0), so that only the least LP over groupings can give 11
+    assert grouping_bound(w, 1, (2, 1, 3), 1.0, opt, time_limit=60) == pytest.approx(opt)
+    assert grouping_bound(w, 1, (2, 1, 3), 1.0, opt, time_limit=0) == 1.0  # no time: no claim
