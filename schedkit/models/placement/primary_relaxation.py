@@ -106,6 +106,12 @@ class _Model:
         integ[self.col.t] = 0
         return ub, integ
 
+    def objective(self) -> np.ndarray:
+        """Minimise T, the largest node load per GPU (or replica)."""
+        obj = np.zeros(self.col.count)
+        obj[self.col.t] = 1.0
+        return obj
+
     def replicas(self, x: np.ndarray) -> np.ndarray:
         """(nodes, E) replicas per node of a solution `x` (fractional for the LP's)."""
         rep = np.zeros((self.col.nodes, len(self.K)))
@@ -194,10 +200,8 @@ def node_lp(
     ub, _ = model.column_bounds(upper)
     eq = lo == hi
     below, above = np.isfinite(hi) & ~eq, np.isfinite(lo) & ~eq
-    obj = np.zeros(model.col.count)
-    obj[model.col.t] = 1.0
     res = linprog(
-        obj,
+        model.objective(),
         A_ub=sp.vstack([A[below], -A[above]]),
         b_ub=np.concatenate([hi[below], -lo[above]]),
         A_eq=A[eq],
@@ -279,10 +283,8 @@ def _expert_rows(col: _Columns, e: int, bucket: tuple[int, bool], w_e: float, ho
 def _solve(model: _Model, time_limit: float) -> NodeBound:
     A, lo, hi = model.matrix()
     ub, integ = model.column_bounds()
-    obj = np.zeros(model.col.count)
-    obj[model.col.t] = 1.0
     res = milp(
-        obj,
+        model.objective(),
         constraints=LinearConstraint(A, lo, hi),
         integrality=integ,
         bounds=Bounds(np.zeros(model.col.count), ub),

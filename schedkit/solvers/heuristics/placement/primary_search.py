@@ -502,7 +502,8 @@ def lp_candidates(
     a start, not a bound (`Planner` keeps the bound only for one load vector)."""
     E = w.shape[1]
     nodes, per_node = E // group_size, gpus_per_node * per_gpu
-    if budget.remaining() < LP_MIN_SECONDS or per_node // group_size != 1:
+    one_each = nodes * group_size == E and per_node // group_size == 1  # one group per node
+    if budget.remaining() < LP_MIN_SECONDS or not one_each:
         return [], 0.0
     size = w.max(axis=0)
     known = combinatorial_bound(w, gpus_per_node, per_gpu, group_size)
@@ -574,7 +575,7 @@ def plan_primary(
             start = BalanceSearch(w, rep, home, group_size, units, gpus_per_node, per_gpu)
             cands.append((on_gpus(w, start, gpus_per_node, per_gpu), start.home))
     cands.sort(key=lambda c: value(w, c[0]))
-    if hot and nodes * group_size == w.shape[1]:
+    if hot:
         more, bound = lp_candidates(
             w, gpus_per_node, per_gpu, group_size, budget, value(w, cands[0][0])
         )
