@@ -10,7 +10,10 @@ Balance = max / mean GPU load per MoE layer (the 3 dense layers of the preset ar
 gap = (layer value - layer bound) / layer value; ms / layer = wall time of the backend over the
 MoE layers (EPLB's time includes nothing but its own algorithm and the answer's bound). The
 last row of each size gives the `primary` heuristic the time EPLB's hierarchical policy took
-in the same run as its limit.
+in the same run as its limit. A second table times the algorithms alone, without the answer's
+bounds: EPLB's hierarchical policy (`eplb_layers`) against schedkit's batched `primary` start
+(`quick_layers`, what a solve with no time keeps), alternated 5 times in one process, least
+time of each.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import numpy as np
 from schedkit.generate.placement import PRESET_TOKENS, PRESETS, instance
 from schedkit.models.placement import PlacementProblem, validate
 from schedkit.models.placement.bounds import layer_bounds
-from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
+from schedkit.models.placement.layout import value
+from schedkit.models.placement.quick_primary import quick_layers
+from schedkit.solvers.heuristics.placement.eplb_greedy import eplb_layers, solve_eplb
 from schedkit.solvers.heuristics.placement.planner import solve as heuristic
 from schedkit.solvers.result import SolveOptions
 
@@ -126,6 +131,47 @@ def rows(seed: int, limit: float) -> list[str]:
     return out
 
 
+ALONE = [
+    "| loads | size | EPLB hierarchical ms / layer | balance | schedkit batched start ms / "
+    "layer | balance | time ratio |",
+    "|---|---|---|---|---|---|---|",
+]
+
+
+def mean_balance(p: PlacementProblem, layers: list[np.ndarray]) -> float:
+    """Mean max / mean GPU load over the layers with load."""
+    w = p.load_stack
+    moe = np.flatnonzero(w.sum(axis=(0, 2)) > 0)
+    avg = w.sum(axis=2).max(axis=0) / p.num_gpus
+    return float(np.mean([value(w[:, i], layers[i]) / avg[i] for i in moe]))
+
+
+def alone_rows(seed: int, repeats: int = 5) -> list[str]:
+    """EPLB's hierarchical policy and schedkit's batched start, the algorithms alone."""
+    out = list(ALONE)
+    for kind in ("deepseek-v3", "log-normal"):
+        for size, nodes, _ in SIZES:
+            data = {**loads_instance(kind, nodes, seed), "groups": 8}
+            strict = PlacementProblem.model_validate({**data, "group_local": "strict"})
+            primary = PlacementProblem.model_validate({**data, "group_local": "primary"})
+            moe = int((primary.load_stack.sum(axis=(0, 2)) > 0).sum())
+            times: dict[str, list[float]] = {"eplb": [], "quick": []}
+            for _ in range(repeats):
+                t = time.perf_counter()
+                theirs = eplb_layers(strict)
+                times["eplb"].append(time.perf_counter() - t)
+                t = time.perf_counter()
+                ours = list(quick_layers(primary))
+                times["quick"].append(time.perf_counter() - t)
+            e, q = min(times["eplb"]), min(times["quick"])
+            out.append(
+                f"| {kind} | {size} | {1e3 * e / moe:.2f} | {mean_balance(strict, theirs):.4f} | "
+                f"{1e3 * q / moe:.2f} | {mean_balance(primary, ours):.4f} | {q / e:.2f} |"
+            )
+            print(out[-1], flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
@@ -141,6 +187,10 @@ def main() -> None:
         "2-core machine shared with other jobs (times are noisy, compare within a run).",
         "",
         *rows(a.seed, a.time_limit),
+        "",
+        "The algorithms alone (no bounds, no answer object), least of 5 alternated runs:",
+        "",
+        *alone_rows(a.seed),
         "",
         footer(t, load0),
     ]

@@ -40,13 +40,15 @@ def free_tokens(w: np.ndarray, place: np.ndarray) -> list[list[float]]:
 
 
 def make_solution(problem: PlacementProblem, layers: list[np.ndarray]) -> PlacementSolution:
-    """The solution object (with the free-split tokens when `split: free`)."""
-    tokens = None
-    if problem.split == "free":
-        tokens = [free_tokens(problem.loads[i], p) for i, p in enumerate(layers)]
+    """The solution object (with the free-split tokens when `split: free`). The placement
+    comes from int arrays, so pydantic's check of every slot (most of the answer's time at
+    EPLB's scale, some 60 layers x 320 slots) is skipped; the validator checks it all."""
+    placement = tuple(tuple(tuple(g) for g in np.asarray(p).tolist()) for p in layers)
+    if problem.split != "free":
+        return PlacementSolution.model_construct(placement=placement)
+    tokens = [free_tokens(problem.loads[i], p) for i, p in enumerate(layers)]
     return PlacementSolution(
-        placement=tuple(tuple(tuple(int(e) for e in g) for g in p) for p in layers),
-        tokens=None if tokens is None else tuple(tuple(tuple(t) for t in g) for g in tokens),
+        placement=placement, tokens=tuple(tuple(tuple(t) for t in g) for g in tokens)
     )
 
 

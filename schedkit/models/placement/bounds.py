@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -192,16 +193,19 @@ def primary_vector_bound(
 
 
 def layer_bounds(problem: PlacementProblem, budget: Budget | None = None) -> np.ndarray:
-    """`layer_bound` of every layer; once `budget` runs out, the average bound (O(E)) for
-    the layers left."""
+    """`layer_bound` of every layer; once what is left of `budget` is less than the longest
+    layer bound so far took, the average bound (O(E)) for the layers left."""
     out = np.empty(problem.num_layers)
+    longest = 0.0
     for layer in range(problem.num_layers):
-        if budget is not None and budget.expired():
+        if budget is not None and budget.remaining() <= longest:
             out[layer:] = (
                 problem.load_stack[:, layer:, :].sum(axis=2).max(axis=0) / problem.num_gpus
             )
             break
+        start = time.perf_counter()
         out[layer] = layer_bound(problem, layer)
+        longest = max(longest, time.perf_counter() - start)
     return out
 
 

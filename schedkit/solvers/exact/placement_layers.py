@@ -31,6 +31,7 @@ from schedkit.models.placement.layout import (
     value,
 )
 from schedkit.models.placement.problem import PlacementProblem, PlacementSolution
+from schedkit.models.placement.quick_primary import quick_layers
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
@@ -141,12 +142,16 @@ LayerSolver = Callable[[LayerData, Budget, SolveOptions], tuple[np.ndarray | Non
 def incumbent(
     problem: PlacementProblem, hint: PlacementSolution | None, budget: Budget | None = None
 ) -> LayerContext:
-    """The layers to improve: the hint when it fits, else a quick constructive start (once
-    `budget` is spent, the still cheaper placement of a dense layer)."""
+    """The layers to improve: the hint when it fits, else a quick constructive start (with
+    `primary` groups the batched one of every layer; otherwise, once `budget` is spent, the
+    still cheaper placement of a dense layer)."""
     ctx = LayerContext(problem)
     hints = hint_arrays(problem, hint)
     if hints:
         ctx.place = list(hints)
+        return ctx
+    if problem.groups_primary and problem.max_moves is None:
+        ctx.place = list(quick_layers(problem))
         return ctx
     for layer in range(problem.num_layers):
         late = budget is not None and budget.expired() and problem.max_moves is None
