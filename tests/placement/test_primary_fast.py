@@ -18,7 +18,12 @@ from schedkit.models.placement.construct import (
 )
 from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.node_greedy import node_greedy
-from schedkit.models.placement.primary_relaxation import grouping_bound, node_bound, node_lp
+from schedkit.models.placement.primary_relaxation import (
+    count_bound,
+    grouping_bound,
+    node_bound,
+    node_lp,
+)
 from schedkit.models.placement.traffic import traffic_pass
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.placement.primary_rounding import lp_start
@@ -219,15 +224,20 @@ def test_iterated_search_leaves_a_stalled_state():
 
 
 @pytest.mark.parametrize("seed", [11, 12, 20, 21])
-def test_node_lp_lies_between_the_known_bound_and_the_milp(seed):
+def test_node_lp_and_count_milp_lie_between_the_known_bound_and_the_milp(seed):
     rng = np.random.default_rng(seed)
     w = rng.lognormal(0.0, 1.0, 12)
     w[:4] *= 3  # a hot group
     known = w.sum() / 6
     lp = node_lp(w, 4, 3, 2, 3, known, time_limit=20)
     milp = node_bound(w, 4, 3, 2, 3, known, time_limit=20)
+    counts = count_bound(w, 4, 3, 2, 3, known, time_limit=20)
     assert lp.replicas is not None and lp.replicas.sum(axis=1) == pytest.approx([6.0] * 3)
-    assert known - 1e-9 <= lp.bound <= milp.bound + 1e-6
+    assert known - 1e-9 <= lp.bound <= counts.bound + 1e-6 <= milp.bound + 2e-6
+    assert counts.rep is None and counts.value == pytest.approx(counts.bound)
+    # integral counts: above the LP on seed 21 (7.4046), below the MILP on 11 and 12
+    expect = {11: 6.46876, 12: 6.06428, 20: 6.59737, 21: 7.42297}[seed]
+    assert counts.bound == pytest.approx(expect, abs=1e-4)
 
 
 def test_node_lp_tightens_a_hot_preset_layer():

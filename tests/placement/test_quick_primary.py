@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from schedkit.generate.placement import PRESET_TOKENS, PRESETS, instance
-from schedkit.models.placement import PlacementProblem, validate
+from schedkit.models.placement import PlacementProblem, PlacementSolution, validate
 from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.quick_primary import (
     Grow,
@@ -19,6 +19,7 @@ from schedkit.models.placement.quick_primary import (
     quick_layers,
     resplit,
 )
+from schedkit.solvers.exact.placement_layers import incumbent
 from schedkit.solvers.heuristics.placement.eplb_greedy import solve_eplb
 from schedkit.solvers.portfolio import solve
 from schedkit.solvers.result import SolveOptions
@@ -118,3 +119,44 @@ def test_time_limit_zero_keeps_the_batched_start():
     r = solve(p, "heuristic", time_limit=0)
     assert r.valid and r.solution is not None
     assert (r.solution.array() == quick_layers(p)).all()
+
+
+def test_exact_backends_start_from_the_batched_start():
+    p = preset(4, "primary")
+    ctx = incumbent(p, None)
+    assert all((a == b).all() for a, b in zip(ctx.place, quick_layers(p), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("nodes", "gpn", "per_gpu", "groups", "extra", "scenarios"),
+    [
+        (1, 2, 3, 2, 2, 0),  # one node
+        (2, 1, 4, 4, 0, 0),  # one GPU per node: nothing to re-split
+        (2, 2, 1, 2, 0, 1),  # one slot per GPU, a second load matrix
+        (3, 2, 2, 3, 3, 1),  # more slots than experts need, zero loads
+        (2, 3, 3, 6, 6, 0),  # three groups per node
+    ],
+)
+def test_quick_layers_valid_on_small_shapes(nodes, gpn, per_gpu, groups, extra, scenarios):
+    rng = np.random.default_rng(nodes * 100 + gpn * 10 + per_gpu)
+    experts = nodes * gpn * per_gpu - extra
+    loads = rng.lognormal(0.0, 1.0, (4, experts)).round(1)
+    loads[1] = 0.0  # a dense layer
+    loads[2, ::3] = 0.0  # experts without load
+    data = {
+        "loads": loads.tolist(),
+        "nodes": nodes,
+        "gpus_per_node": gpn,
+        "slots_per_gpu": per_gpu,
+        "groups": groups,
+        "group_local": "primary",
+        "scenarios": [(loads * rng.uniform(0.5, 1.5, loads.shape)).tolist()] * scenarios,
+    }
+    p = PlacementProblem.model_validate(data)
+    layers = quick_layers(p)
+    assert layers.shape == (4, nodes * gpn, per_gpu)
+    sol = PlacementSolution(placement=layers.tolist())
+    report = validate(p, sol)
+    assert report.feasible, report.violations[:3]
+    r = solve(p, "heuristic", time_limit=0)
+    assert r.valid
