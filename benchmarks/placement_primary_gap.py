@@ -9,9 +9,9 @@ layers with the largest gap to the node LP, the node-level MILP
 which is then searched and packed like any other start (`BalanceSearch`, `on_gpus`, `polish`).
 The heuristic's answer is also read at node level (its hottest node's load / GPUs per node):
 what it loses below that is the packing on GPUs, above the MILP's optimum the node search.
-Before the MILP, the same layers get the count MILP (`count_bound`: the MILP with only the
-replica counts integral, counts limited by the heuristic's value), and every layer's gap is
-read once more against the best bound found. Writes
+Before the MILP, the same layers get the count MILP (`node_bound(..., counts_only=True)`:
+only the replica counts integral, counts limited by the heuristic's value), and every layer's
+gap is read once more against the best bound found. Writes
 benchmarks/results/placement_primary_gap.md:
 
     .venv/bin/python benchmarks/placement_primary_gap.py --layers 5 --milp-limit 120
@@ -31,7 +31,7 @@ from placement_realistic import footer, loads_instance
 from schedkit.models.placement import PlacementProblem, validate
 from schedkit.models.placement.bounds import layer_bounds
 from schedkit.models.placement.layout import group_homes, value
-from schedkit.models.placement.primary_relaxation import count_bound, node_bound, node_lp
+from schedkit.models.placement.primary_relaxation import node_bound, node_lp
 from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.placement import primary_search
 from schedkit.solvers.heuristics.placement.planner import solve as heuristic
@@ -188,7 +188,7 @@ def count_rows(
     for layer in layers:
         w, avg, lp = p.load_stack[0, layer], avgs[layer], float(best[layer])
         t = time.perf_counter()
-        res = count_bound(w, SIZE, NODES, GPN, SLOTS, lp, limit, float(found[layer]))
+        res = node_bound(w, SIZE, NODES, GPN, SLOTS, lp, limit, float(found[layer]), True)
         secs = time.perf_counter() - t
         status = "optimal" if res.value <= res.bound * (1 + 1e-6) else "limit"
         best[layer] = max(lp, res.bound)

@@ -19,7 +19,6 @@ from schedkit.models.placement.construct import (
 from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.node_greedy import node_greedy
 from schedkit.models.placement.primary_relaxation import (
-    count_bound,
     grouping_bound,
     node_bound,
     node_lp,
@@ -231,7 +230,7 @@ def test_node_lp_and_count_milp_lie_between_the_known_bound_and_the_milp(seed):
     known = w.sum() / 6
     lp = node_lp(w, 4, 3, 2, 3, known, time_limit=20)
     milp = node_bound(w, 4, 3, 2, 3, known, time_limit=20)
-    counts = count_bound(w, 4, 3, 2, 3, known, time_limit=20)
+    counts = node_bound(w, 4, 3, 2, 3, known, time_limit=20, counts_only=True)
     assert lp.replicas is not None and lp.replicas.sum(axis=1) == pytest.approx([6.0] * 3)
     assert known - 1e-9 <= lp.bound <= counts.bound + 1e-6 <= milp.bound + 2e-6
     assert counts.rep is None and counts.value == pytest.approx(counts.bound)

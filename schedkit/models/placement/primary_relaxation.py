@@ -158,31 +158,22 @@ def node_bound(
     per_gpu: int,
     known: float,
     time_limit: float,
-) -> NodeBound:
-    """The node-level MILP bound of one layer (loads `w` (E,), `known`: a valid bound)."""
-    return _solve(_model(w, group_size, nodes, gpus_per_node, per_gpu, known), time_limit)
-
-
-def count_bound(
-    w: np.ndarray,
-    group_size: int,
-    nodes: int,
-    gpus_per_node: int,
-    per_gpu: int,
-    known: float,
-    time_limit: float,
     upper: float = np.inf,
+    counts_only: bool = False,
 ) -> NodeBound:
-    """`node_bound`'s MILP with only the replica counts integral (replicas per node may be
-    fractional): a relaxation of it, so a lower bound, between the LP and the MILP. On the
-    hottest layers of the `deepseek-v3` preset at EP64 HiGHS solves it in 25-30 s, with
-    counts limited by `upper` (a value some placement reaches, as in `node_lp`), and its
-    value matched or passed what the full MILP's dual bound reached in 120 s (layer 34:
-    1.0170 against 1.0158-1.0160; 14: 1.0388 against 1.0388; 54: 1.0354 against 1.0354, in
-    units of the average GPU load). The fractional counts of the LP let a single, too-large
-    replica mix with smaller ones; integral counts rule that out."""
+    """The node-level MILP bound of one layer (loads `w` (E,), `known`: a valid bound;
+    `upper`: a value some placement reaches, counts whose replicas exceed it ruled out, as in
+    `node_lp`).
+
+    `counts_only`: the count MILP, only the replica counts integral (replicas per node may be
+    fractional), a relaxation of the MILP and so a lower bound between the LP and the MILP. On
+    the hottest layers of the `deepseek-v3` preset at EP64 HiGHS solved it in 20-60 s (layer 48:
+    not in 120 s), with `upper` the heuristic's value, to what the MILP's dual bound reached in
+    120 s or more (layer 34: 1.0170 against 1.0158-1.0160; 14: 1.0388 against 1.0388; 13:
+    1.0027 against 1.0027, units of the average GPU load): the LP's fractional counts let a
+    single, too-large replica mix with smaller ones, and integral counts rule that out."""
     model = _model(w, group_size, nodes, gpus_per_node, per_gpu, known)
-    return _solve(model, time_limit, upper, counts_only=True)
+    return _solve(model, time_limit, upper, counts_only)
 
 
 @dataclass
