@@ -89,16 +89,10 @@ def test_block_floor_and_resplit_against_brute_force(seed):
     assert hottest == pytest.approx(best)
 
 
-def test_resplit_stops_a_layer_at_its_cap():
-    per = np.array([[[9.0, 1.0, 1.0, 1.0]]])
-    block = np.array([[[0, 1], [2, 3]]])
-    assert (resplit(per, block, np.zeros(1, dtype=np.int64), cap=np.array([5.0])) == block).all()
-
-
 @pytest.mark.parametrize("nodes", [4, 8])
 def test_quick_layers_are_valid_and_far_ahead_of_eplb(nodes):
     # EPLB's hierarchical policy on the preset: 1.1868 (EP32) and 1.8561 (EP64) mean balance;
-    # the batched start: 1.0041 and 1.0709
+    # the batched start: 1.0040 and 1.0627
     p = preset(nodes, "primary")
     layers = list(quick_layers(p))
     sol = solve(p, "heuristic", time_limit=0).solution
@@ -110,7 +104,7 @@ def test_quick_layers_are_valid_and_far_ahead_of_eplb(nodes):
     assert eplb is not None
     ours, theirs = balance(p, layers).mean(), balance(strict, list(eplb.array())).mean()
     assert (ours, theirs) == pytest.approx(
-        {4: (1.0041, 1.1868), 8: (1.0709, 1.8561)}[nodes], abs=1e-4
+        {4: (1.0040, 1.1868), 8: (1.0627, 1.8561)}[nodes], abs=1e-4
     )
 
 

@@ -2,23 +2,23 @@
 
 What a solve keeps for a layer it has no time to search. The per-layer start
 (`construct.load_start`) takes 10-15 ms per layer of 256 experts at EP64, some ten times
-EPLB's own time; here its steps run batched over the layers:
+EPLB's own time; here the node-aware greedy of `node_greedy.NodeGreedy` runs batched over the
+layers (`Grow`):
 
 1. groups to nodes, heaviest first to the least loaded node with room (`homes`);
-2. two sets of replicas per node:
-   - `Grow`, the node-aware greedy of `node_greedy.NodeGreedy`: replicas above the target
-     split first; then one redundant slot per layer and step, the (expert, node) that gives
-     the least largest node value (load per GPU, or the largest replica plus `per_gpu - 1`
-     times the smallest), then the least sum of squared node loads, among the largest
-     replicas of the node of the largest value and the largest replica overall; once no
-     such step helps, each node's free slots split its own experts, largest replica first;
-   - `spread`: EPLB's replica counts, each expert's first replica on its group's node, the
-     others, largest first, on the least loaded node with a free slot;
-3. each node's replicas packed on its GPUs longest first (`pack_lpt`), pairs of GPUs
-   re-split (`resplit`, the batched `resplit.repartition`), and per layer the better of the
-   two kept.
+2. replicas above `SPLIT_ABOVE` of the average GPU load (or EPLB's largest replica, if more)
+   split first, each on its best node; then one redundant slot per layer and step, the
+   (expert, node) that gives the least largest node value (load per GPU, or the largest
+   replica plus `per_gpu - 1` times the smallest), then the least sum of squared node loads,
+   among the largest replicas of the node of the largest value and the largest replica
+   overall; once no such step helps, each node's free slots split its own experts, largest
+   replica first;
+3. each node's replicas packed on its GPUs longest first (`pack_lpt`), then pairs of GPUs
+   re-split (`resplit`, the batched `resplit.repartition`).
 
-Sizes for steps 1-2 are the largest load over scenarios; step 3 scores every scenario.
+Sizes for steps 1-2 are the largest load over scenarios; step 3 scores every scenario. (A
+second set, EPLB's counts spread over nodes, won 4 of 232 layers of the benchmark by at most
+0.01 % once replicas split down to `SPLIT_ABOVE`, and was dropped.)
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ CANDIDATES = 0.375
 node (12 at 256 experts on 8 nodes, 24 on 4); the others shed less. At 4 nodes 48 gave 1.0028
 mean balance on the preset against 1.0054 with 12; at 8 nodes 20 gave 1.0687 against 1.0709
 but took some 10 % longer, which EPLB's time does not leave."""
+SPLIT_ABOVE = 0.6
+"""Replicas above this share of the average GPU load (or above EPLB's largest, if more) are
+split first. With the average itself (as `node_greedy` does) the growth left replicas of up
+to 0.84 of it on log-normal loads at EP64, and five replicas per GPU then packed at 1.048
+mean balance, against 1.008 with 0.6 (1.0709 to 1.0627 on the `deepseek-v3` preset); 0.5
+and 0.65-0.8 were no better."""
 RESPLIT_ROUNDS = 60
 """Most re-split rounds; each lowers the hottest GPU of every node still improving."""
 
@@ -66,35 +72,14 @@ def greedy_counts(size: np.ndarray, slots: int) -> np.ndarray:
     return cnt
 
 
-def spread(
-    size: np.ndarray, cnt: np.ndarray, home: np.ndarray, nodes: int, per_node: int
-) -> np.ndarray:
-    """(L, N, E) replicas per node for counts `cnt`: each expert's first replica on its home
-    node, the others, largest first, on the least loaded node with a free slot."""
-    L, E = size.shape
-    rows = np.arange(L)
-    item = size / cnt
-    rep = np.zeros((L, nodes, E), dtype=np.int64)
-    rep[rows[:, None], home, np.arange(E)[None, :]] = 1
-    load = np.einsum("lne,le->ln", rep, item)
-    free = per_node - rep.sum(axis=2)
-    extra = np.repeat(np.tile(np.arange(E), L), (cnt - 1).ravel()).reshape(L, -1)
-    extra = np.take_along_axis(extra, np.argsort(-item[rows[:, None], extra], axis=1), 1)
-    for e in extra.T:
-        n = np.argmin(np.where(free > 0, load, np.inf), axis=1)
-        rep[rows, n, e] += 1
-        load[rows, n] += item[rows, e]
-        free[rows, n] -= 1
-    return rep
-
-
 class Grow:
     """Replicas per (layer, node, expert), grown one redundant slot per layer and step, as
     `node_greedy.NodeGreedy` does for one layer: a node's value is its load per GPU or its
     largest replica plus `per_gpu - 1` times its smallest, whichever is more (kept up to date
     per step, not recomputed: the largest two and the smallest replica of every node). `top`
-    (L,): the largest replica after EPLB's replication; replicas above it or the average GPU
-    load (the target) are split first."""
+    (L,): the largest replica after EPLB's replication; replicas above it or `SPLIT_ABOVE`
+    of the average GPU load, whichever is more, are split first; nodes above it or the
+    average (the target) spread their load."""
 
     def __init__(
         self,
@@ -108,14 +93,17 @@ class Grow:
         L, E = size.shape
         self.size, self.gpn, self.k, self.rows = size, gpn, per_node // gpn - 1, np.arange(L)
         self.scored = max(1, round(CANDIDATES * E / nodes))
+        self.home = home
         self.rep = np.zeros((L, nodes, E), dtype=np.int64)
         self.rep[self.rows[:, None], home, np.arange(E)[None, :]] = 1
         self.cnt = np.ones((L, E), dtype=np.int64)
         self.item = size.astype(float)  # load per replica, size / cnt
         self.free = per_node - self.rep.sum(axis=2)
         self.loads = np.einsum("lne,le->ln", self.rep, size)
-        self.target = np.maximum(top, size.sum(axis=1) / (nodes * gpn))
-        self.forced = np.ones(L, dtype=bool)  # experts above the target split first
+        avg = size.sum(axis=1) / (nodes * gpn)
+        self.target = np.maximum(top, avg)  # nodes above it spread their load
+        self.split = np.maximum(top, SPLIT_ABOVE * avg)  # replicas above it split first
+        self.forced = np.ones(L, dtype=bool)
         self.first, self.second, self.least = (np.zeros((L, nodes)) for _ in range(3))
         self.arg1, self.arg2 = (np.zeros((L, nodes), dtype=np.int64) for _ in range(2))
         every = np.nonzero(np.ones((L, nodes), dtype=bool))
@@ -179,13 +167,13 @@ class Grow:
         """For layers `lay`: (node, expert) of the best step (least largest value, then least
         sum of squares), and whether it is taken: it lowers the largest value, or keeps it
         and spreads the loads while a node is over the target, or splits the largest replica
-        while that is over the target (then no other expert is scored)."""
+        while that is over the split level (then no other expert is scored)."""
         now = self.values(lay)
         cand = self.candidates(lay, now)
         score, sq = self.scores(lay, cand)
         rows, A = np.arange(len(lay)), len(lay)
         top = self.item[lay, cand[:, -1]]
-        forcing = self.forced[lay] & (top > self.target[lay] * (1 + EPS))
+        forcing = self.forced[lay] & (top > self.split[lay] * (1 + EPS))
         self.forced[lay] = forcing
         score[forcing, :, :-1] = np.inf
         lo = score.reshape(A, -1).min(axis=1)
@@ -275,28 +263,43 @@ class Grow:
         """(L,) bool: the layers whose every node with free slots holds an expert of positive
         load all of whose replicas sit there, now filled: such a replica raises nothing, so
         `fill_moves` would fill each node with its own experts, largest replica first, and
-        the nodes are independent; done here for every node at once."""
+        the nodes are independent; done here for every node at once. Such an expert's home
+        is the node, so only the node's home experts are looked at."""
         lay, node = np.nonzero(self.free > 0)
-        own = (self.rep[lay, node] == self.cnt[lay]) & (self.size[lay] > 0)
+        cand, valid = self.home_experts(lay, node)  # (P, H)
+        own = valid & (self.rep[lay[:, None], node[:, None], cand] == self.cnt[lay[:, None], cand])
+        own &= self.size[lay[:, None], cand] > 0
         ok = np.ones(len(self.rows), dtype=bool)
         ok[lay[~own.any(axis=1)]] = False
         keep = ok[lay]
-        lay, node, own = lay[keep], node[keep], own[keep]
-        item, cnt, size = self.item[lay], self.cnt[lay], self.size[lay]
+        lay, node, own, cand = lay[keep], node[keep], own[keep], cand[keep]
+        item, size = self.item[lay[:, None], cand], self.size[lay[:, None], cand]
+        cnt = self.cnt[lay[:, None], cand]
         left = self.free[lay, node]
-        rows = np.arange(len(lay))
+        r = np.arange(len(lay))
         for step in range(int(left.max(initial=0))):
-            r = rows[left > step]
-            e = np.argmax(np.where(own[r], item[r], -np.inf), axis=1)
-            cnt[r, e] += 1
-            item[r, e] = size[r, e] / cnt[r, e]
-            self.rep[lay[r], node[r], e] += 1
+            at = r[left > step]
+            h = np.argmax(np.where(own[at], item[at], -np.inf), axis=1)
+            cnt[at, h] += 1
+            item[at, h] = size[at, h] / cnt[at, h]
+            self.rep[lay[at], node[at], cand[at, h]] += 1
         self.free[lay, node] = 0
         done = np.flatnonzero(ok)
         self.cnt[done] = self.rep[done].sum(axis=1)
         self.item[done] = self.size[done] / self.cnt[done]
         self.tops(lay, node, least=True)  # node loads are unchanged
         return ok
+
+    def home_experts(self, lay: np.ndarray, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(P, H) the experts whose home is node[p] in layer lay[p], padded (mask: valid)."""
+        order = np.argsort(self.home, axis=1, kind="stable")  # experts by home node
+        counts = np.stack([np.bincount(h, minlength=self.free.shape[1]) for h in self.home])
+        first = np.cumsum(counts, axis=1) - counts  # (L, N) where each node's experts start
+        n = counts[lay, node]
+        span = np.arange(int(n.max(initial=0)))[None, :]
+        valid = span < n[:, None]
+        pos = np.minimum(first[lay, node][:, None] + span, order.shape[1] - 1)
+        return order[lay[:, None], pos], valid
 
 
 def pack_lpt(size: np.ndarray, gpus: int, per_gpu: int) -> np.ndarray:
@@ -327,15 +330,12 @@ def block_floor(size: np.ndarray) -> np.ndarray:
     return out
 
 
-def resplit(
-    per: np.ndarray, block: np.ndarray, layer: np.ndarray, cap: np.ndarray | None = None
-) -> np.ndarray:
+def resplit(per: np.ndarray, block: np.ndarray, layer: np.ndarray) -> np.ndarray:
     """Blocks (B, gpus, slots) of experts, block b in layer `layer[b]` with loads per replica
     `per` (K, L, E): the hottest GPU's and another GPU's replicas re-split (the best even
     split, the best partner) while that lowers the hottest GPU, every block at once. A block
     stops once its hottest GPU is no more than its layer's floor: the largest `block_floor`,
-    or the hottest GPU of a block that stopped (the layer's value is at least that),
-    and a whole layer once its floor reaches `cap` (L,) (a value some other placement has)."""
+    or the hottest GPU of a block that stopped (the layer's value is at least that)."""
     block = block.copy()
     B, G, S = block.shape
     if G < 2:
@@ -347,10 +347,9 @@ def resplit(
     floor = np.zeros(per.shape[1])
     np.maximum.at(floor, layer, block_floor(per[:, layer[:, None, None], block]))
     active = np.arange(B)
-    cap = np.full(per.shape[1], np.inf) if cap is None else cap
     for _ in range(RESPLIT_ROUNDS):
         limit = floor[layer[active]]
-        active = active[(hot[active] > limit * (1 + EPS)) & (limit < cap[layer[active]])]
+        active = active[hot[active] > limit * (1 + EPS)]
         if not len(active):
             break
         blk, lay = block[active], layer[active][:, None, None]
@@ -389,54 +388,9 @@ def blocks(w: np.ndarray, rep: np.ndarray, gpus_per_node: int, per_gpu: int) -> 
     return items[np.arange(L * nodes)[:, None, None], pos].reshape(L, nodes, gpus_per_node, -1)
 
 
-def layer_values(w: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """(L,) largest GPU load of every layer's placement (L, gpus, slots), over scenarios."""
-    cnt = np.stack([np.bincount(p.ravel(), minlength=w.shape[2]) for p in place])
-    per = w / cnt[None]
-    rows = np.arange(len(place))[:, None, None]
-    out: np.ndarray = per[:, rows, place].sum(axis=3).max(axis=(0, 2))
-    return out
-
-
-def replica_sets(
-    size: np.ndarray, group_size: int, nodes: int, gpus_per_node: int, per_gpu: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The two (L, N, E) replicas per node of step 2: `Grow` and `spread`."""
-    per_node = gpus_per_node * per_gpu
-    home = np.repeat(
-        homes(group_sums(size, group_size), nodes, group_size, per_node), group_size, 1
-    )
-    cnt = greedy_counts(size, nodes * per_node)
-    grown = Grow(size, home, nodes, per_node, gpus_per_node, (size / cnt).max(axis=1)).run()
-    first = group_sums(size / cnt, group_size)  # by the load of each group's first replicas
-    home = np.repeat(homes(first, nodes, group_size, per_node), group_size, axis=1)
-    return grown, spread(size, cnt, home, nodes, per_node)
-
-
 def group_sums(size: np.ndarray, group_size: int) -> np.ndarray:
     """(L, groups) load of every group."""
     out: np.ndarray = size.reshape(size.shape[0], -1, group_size).sum(axis=2)
-    return out
-
-
-def best_packed(w: np.ndarray, reps: list[np.ndarray], gpn: int, per_gpu: int) -> np.ndarray:
-    """(L, gpus, per_gpu) per layer the better of two replica sets (L, N, E), each packed
-    and re-split; the one whose packing is better is re-split first, and the other only
-    while its layer can still beat that (`resplit`'s cap)."""
-    L, nodes = reps[0].shape[:2]
-    layer = np.repeat(np.arange(L), nodes)
-    packs = [blocks(w, rep, gpn, per_gpu).reshape(L, -1, per_gpu) for rep in reps]
-    second = layer_values(w, packs[0]) > layer_values(w, packs[1])  # the second set leads
-    cap = None
-    for turn in (second, ~second):
-        pick = turn[:, None, None]
-        block = np.where(pick, packs[1], packs[0]).reshape(L * nodes, gpn, per_gpu)
-        per = w / np.where(pick, reps[1], reps[0]).sum(axis=1)[None]
-        done = resplit(per, block, layer, cap).reshape(L, -1, per_gpu)
-        packs = [np.where(pick, packs[0], done), np.where(pick, done, packs[1])]
-        cap = layer_values(w, done)
-    take = layer_values(w, packs[0]) <= layer_values(w, packs[1])
-    out: np.ndarray = np.where(take[:, None, None], packs[0], packs[1])
     return out
 
 
@@ -445,8 +399,14 @@ def quick_primary(
 ) -> np.ndarray:
     """(L, gpus, per_gpu) placements for loads `w` (K, L, E) of layers with load, node-local
     groups `primary` (module docstring)."""
-    grown, even = replica_sets(w.max(axis=0), group_size, nodes, gpus_per_node, per_gpu)
-    return best_packed(w, [grown, even], gpus_per_node, per_gpu)
+    size = w.max(axis=0)
+    L, gpn, per_node = size.shape[0], gpus_per_node, gpus_per_node * per_gpu
+    home = homes(group_sums(size, group_size), nodes, group_size, per_node)
+    top = (size / greedy_counts(size, nodes * per_node)).max(axis=1)
+    rep = Grow(size, np.repeat(home, group_size, axis=1), nodes, per_node, gpn, top).run()
+    block = blocks(w, rep, gpn, per_gpu).reshape(L * nodes, gpn, per_gpu)
+    block = resplit(w / rep.sum(axis=1)[None], block, np.repeat(np.arange(L), nodes))
+    return block.reshape(L, nodes * gpn, per_gpu)
 
 
 def quick_layers(problem: PlacementProblem) -> np.ndarray:
