@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
-from placement_realistic import footer, loads_instance
+from placement_realistic import loads_instance, write_result
 
 from schedkit.models.placement import PlacementProblem, validate
 from schedkit.models.placement.bounds import layer_bounds
@@ -27,7 +26,6 @@ from schedkit.models.placement.primary_relaxation import grouping_bound
 from schedkit.solvers.heuristics.placement.planner import solve as heuristic
 from schedkit.solvers.result import SolveOptions
 
-ROOT = Path(__file__).resolve().parent
 NODES, GPN, SLOTS, SIZE = 4, 8, 9, 32
 
 
@@ -68,8 +66,7 @@ def main() -> None:
             f"{time.perf_counter() - t:.0f} |"
         )
         print(lines[-1], flush=True)
-    lines += ["", footer(t0, load0)]
-    (ROOT / "results" / "placement_grouping_bound.md").write_text("\n".join(lines) + "\n")
+    write_result("placement_grouping_bound", lines, t0, load0)
 
 
 if __name__ == "__main__":

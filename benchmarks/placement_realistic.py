@@ -198,6 +198,12 @@ def main() -> None:
     a.out.write_text("\n".join(lines) + "\n")
 
 
+def write_result(name: str, lines: list[str], start: float, load0: float) -> None:
+    """benchmarks/results/NAME.md: `lines`, then the `footer` line."""
+    text = "\n".join([*lines, "", footer(start, load0)])
+    (ROOT / "results" / f"{name}.md").write_text(text + "\n")
+
+
 def footer(start: float, load0: float) -> str:
     """The closing line of a placement table: wall time since `start` and the load average."""
     return (

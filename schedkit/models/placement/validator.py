@@ -9,6 +9,7 @@ inter-node traffic and `move_cost` x moved replicas.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -113,11 +114,11 @@ def _even_gpu_loads(
     w: np.ndarray, gpus: tuple[tuple[int, ...], ...], cnt: np.ndarray
 ) -> np.ndarray:
     """GPU loads when each expert's tokens split evenly over its replicas; w: (K, E)."""
-    out = np.zeros((w.shape[0], len(gpus)))
-    for g, slots in enumerate(gpus):
-        for e in slots:
-            out[:, g] += w[:, e] / cnt[e]
-    return out
+    sizes = [len(slots) for slots in gpus]
+    expert = np.fromiter(itertools.chain.from_iterable(gpus), dtype=np.int64, count=sum(sizes))
+    gpu = np.repeat(np.arange(len(gpus)), sizes)
+    share = w[:, expert] / cnt[expert]
+    return np.stack([np.bincount(gpu, weights=row, minlength=len(gpus)) for row in share])
 
 
 def best_free_split(w: np.ndarray, gpus: tuple[tuple[int, ...], ...]) -> list[list[float]]:
@@ -202,25 +203,29 @@ def _check_groups(problem: PlacementProblem, sol: PlacementSolution, report: Rep
     expert of the group (its home node)."""
     if not (problem.groups_strict or problem.groups_primary):
         return
-    size, gpn = problem.group_size, problem.gpus_per_node
+    size = problem.group_size
     for layer, gpus in enumerate(sol.placement):
-        where: dict[int, set[int]] = {}
-        for g, slots in enumerate(gpus):
-            for e in slots:
-                where.setdefault(e, set()).add(g // gpn)
+        on = _on_nodes(problem, gpus).reshape(-1, size, problem.nodes)  # (group, member, node)
         for grp in range(problem.num_experts // size):
-            members = [where.get(e, set()) for e in range(grp * size, (grp + 1) * size)]
             if problem.groups_strict:
-                ns = set().union(*members)
+                ns = np.flatnonzero(on[grp].any(axis=0)).tolist()
                 if len(ns) > 1:
-                    report.add(
-                        "group_split", f"layer {layer}: group {grp} spans nodes {sorted(ns)}"
-                    )
-            elif not set.intersection(*members):
+                    report.add("group_split", f"layer {layer}: group {grp} spans nodes {ns}")
+            elif not on[grp].all(axis=0).any():
                 report.add(
                     "group_not_local",
                     f"layer {layer}: no node holds a replica of every expert of group {grp}",
                 )
+
+
+def _on_nodes(problem: PlacementProblem, gpus: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """(E, nodes) bool: whether the node holds a replica of the expert."""
+    sizes = [len(slots) for slots in gpus]
+    expert = np.fromiter(itertools.chain.from_iterable(gpus), dtype=np.int64, count=sum(sizes))
+    node = np.repeat(np.arange(len(gpus)) // problem.gpus_per_node, sizes)
+    on = np.zeros((problem.num_experts, problem.nodes), dtype=bool)
+    on[expert, node] = True
+    return on
 
 
 def _check_claims(
