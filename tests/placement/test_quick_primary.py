@@ -14,7 +14,7 @@ from schedkit.models.placement.layout import group_homes, value
 from schedkit.models.placement.quick_primary import (
     Grow,
     block_floor,
-    greedy_counts,
+    eplb_top,
     homes,
     quick_layers,
     resplit,
@@ -51,7 +51,7 @@ def test_grow_keeps_its_tops_and_loads_exact():
     size = p.load_stack[0, 3:13]  # 10 MoE layers
     L, E = size.shape
     home = np.repeat(homes(size.reshape(L, 8, 32).sum(axis=2), 8, 32, 40), 32, axis=1)
-    g = Grow(size, home, 8, 40, 8, (size / greedy_counts(size, 320)).max(axis=1))
+    g = Grow(size, home, 8, 40, 8, eplb_top(size, 320))
     rep = g.run()
     cnt = rep.sum(axis=1)
     assert (g.free == 0).all() and (rep.sum(axis=2) == 40).all()

@@ -62,14 +62,15 @@ def homes(gload: np.ndarray, nodes: int, group_size: int, per_node: int) -> np.n
     return home
 
 
-def greedy_counts(size: np.ndarray, slots: int) -> np.ndarray:
-    """(L, E) replica counts of EPLB's replication (the expert of largest load per replica
-    gets the next slot) in every layer."""
+def eplb_top(size: np.ndarray, slots: int) -> np.ndarray:
+    """(L,) the largest load per replica after EPLB's replication (the expert of largest load
+    per replica gets the next slot) in every layer: `bounds.greedy_counts`, batched."""
     rows = np.arange(len(size))
     cnt = np.ones(size.shape, dtype=np.int64)
     for _ in range(slots - size.shape[1]):
         cnt[rows, np.argmax(size / cnt, axis=1)] += 1
-    return cnt
+    out: np.ndarray = (size / cnt).max(axis=1)
+    return out
 
 
 class Grow:
@@ -404,7 +405,7 @@ def quick_primary(
     size = w.max(axis=0)
     L, gpn, per_node = size.shape[0], gpus_per_node, gpus_per_node * per_gpu
     home = homes(group_sums(size, group_size), nodes, group_size, per_node)
-    top = (size / greedy_counts(size, nodes * per_node)).max(axis=1)
+    top = eplb_top(size, nodes * per_node)
     rep = Grow(size, np.repeat(home, group_size, axis=1), nodes, per_node, gpn, top).run()
     block = blocks(w, rep, gpn, per_gpu).reshape(L * nodes, gpn, per_gpu)
     block = resplit(w / rep.sum(axis=1)[None], block, np.repeat(np.arange(L), nodes))

@@ -114,9 +114,7 @@ def _even_gpu_loads(
     w: np.ndarray, gpus: tuple[tuple[int, ...], ...], cnt: np.ndarray
 ) -> np.ndarray:
     """GPU loads when each expert's tokens split evenly over its replicas; w: (K, E)."""
-    sizes = [len(slots) for slots in gpus]
-    expert = np.fromiter(itertools.chain.from_iterable(gpus), dtype=np.int64, count=sum(sizes))
-    gpu = np.repeat(np.arange(len(gpus)), sizes)
+    expert, gpu = _slots(gpus)
     share = w[:, expert] / cnt[expert]
     return np.stack([np.bincount(gpu, weights=row, minlength=len(gpus)) for row in share])
 
@@ -220,12 +218,17 @@ def _check_groups(problem: PlacementProblem, sol: PlacementSolution, report: Rep
 
 def _on_nodes(problem: PlacementProblem, gpus: tuple[tuple[int, ...], ...]) -> np.ndarray:
     """(E, nodes) bool: whether the node holds a replica of the expert."""
+    expert, gpu = _slots(gpus)
+    on = np.zeros((problem.num_experts, problem.nodes), dtype=bool)
+    on[expert, gpu // problem.gpus_per_node] = True
+    return on
+
+
+def _slots(gpus: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(expert, GPU) of every slot of one layer, flattened."""
     sizes = [len(slots) for slots in gpus]
     expert = np.fromiter(itertools.chain.from_iterable(gpus), dtype=np.int64, count=sum(sizes))
-    node = np.repeat(np.arange(len(gpus)) // problem.gpus_per_node, sizes)
-    on = np.zeros((problem.num_experts, problem.nodes), dtype=bool)
-    on[expert, node] = True
-    return on
+    return expert, np.repeat(np.arange(len(gpus)), sizes)
 
 
 def _check_claims(
