@@ -8,14 +8,15 @@ all four in the same processes, `--iters` timed iterations after one warm-up. Wi
 torch.distributed.pipelining's `_PipelineScheduleRuntime` (another set of processes), each in
 two forms taking turns: compute-only (torch's `_add_send_recv` places sends and receives) and
 with the explicit send / receive actions of schedkit's export and stage 0's split backward as
-one full backward (`fuse_first`); a second table compares every
+one full backward (`fuse_first`), and the same with every receive posted at the start of the
+step (`comms="early"`, as schedkit's executor posts them on gloo); a second table compares every
 schedule's speedup over 1F1B in the three. `--trace` also times every action of torch's
 runtime and tabulates, per rank, compute, waiting for received data and the rest;
 `--torch-costs` then solves again with torch's traced op costs (its split backward costs more
 than the executor's) and runs that schedule beside 1F1B, ZB-H2 and schedkit's in a second round.
 
     .venv/bin/python benchmarks/replay_pipeline.py --devices 2 --microbatches 8 \
-        --hidden 128 --seq 128 --batch 4 --iters 7 \
+        --hidden 128 --seq 128 --batch 4 --iters 30 \
         [--torch-runtime [--trace [--torch-costs]] --output FILE.md]
 """
 
@@ -75,6 +76,9 @@ TORCH_TABLE = [
     "torch, explicit send/recv: wall (ms)",
     "speedup",
     "gap (points)",
+    "torch, receives posted early: wall (ms)",
+    "speedup",
+    "gap (points)",
     "torch's / explicit wall",
     "torch grad max diff",
 ]
@@ -89,8 +93,9 @@ ACTION_TABLE = [
     "rest (ms)",
     "ops that waited > 0.5 ms",
 ]
-MODES = {"none": "torch's", "explicit": "explicit"}
-"""torch's runtime: send / receive placed by torch's lowering, or explicit in the CSV."""
+MODES = {"none": "torch's", "explicit": "explicit", "early": "early"}
+"""torch's runtime: send / receive placed by torch's lowering, explicit in the CSV, or explicit
+with every receive posted at the start of the step (gloo only)."""
 
 
 def table(problem: PipelineProblem, ms: dict[str, ScheduleMeasure]) -> list[str]:
@@ -123,7 +128,7 @@ def paired(base: list[float], times: list[float]) -> float:
 
 def torch_row(name: str, tm: dict[str, TorchRuntimeMeasure]) -> list[str]:
     """One schedule: its wall and speedup over 1F1B in schedkit's executor and in torch's
-    runtime with torch's and with explicit send / receive placement, all in the same
+    runtime with torch's, explicit and early send / receive placement, all in the same
     processes (gap: torch's speedup minus the executor's, in points)."""
     ex = tm[f"{name}|executor"]
     own = paired(tm["1f1b|executor"].iterations, ex.iterations)
@@ -170,6 +175,7 @@ def torch_section(
         variants[f"{k}|executor"] = TorchSchedule(s, executor=True)
         variants[f"{k}|none"] = TorchSchedule(s, "none", fuse_first=False)
         variants[f"{k}|explicit"] = TorchSchedule(s)
+        variants[f"{k}|early"] = TorchSchedule(s, "early")
     tm, _, _ = run_torch_runtime(
         problem, variants, trace=trace, sizes=sizes, device="cpu", iters=iters
     )
@@ -190,10 +196,11 @@ def torch_section(
         + (" (schedules for torch's costs)" if "schedkit-torch" in sols else ""),
         "",
         "The same schedules exported as CSV, loaded with `_PipelineScheduleRuntime._load_csv` "
-        "over `PipelineStage`s of the same block model, one `step` per iteration, in two "
-        "forms: compute-only (torch's `_add_send_recv` places the sends and receives) and with "
+        "over `PipelineStage`s of the same block model, one `step` per iteration, in three "
+        "forms: compute-only (torch's `_add_send_recv` places the sends and receives), with "
         "the explicit send / receive actions of `to_torch_csv` (the default export) and stage "
-        "0's I and W as one full backward (`fuse_first=True`); and "
+        "0's I and W as one full backward (`fuse_first=True`), and the same with every "
+        'receive posted at the start of the step (`comms="early"`, gloo only); and '
         "schedkit's executor again, all taking turns in one set of processes (run after the "
         "table above), so that every speedup below is measured under the same load. Wall: "
         "first rank start to last rank done, median over the timed iterations; speedup over "
@@ -241,7 +248,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--iters", type=int, default=7)
+    ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--torch-runtime", action="store_true", help="also run torch's runtime")
     ap.add_argument("--trace", action="store_true", help="time torch's runtime per action")

@@ -136,6 +136,8 @@ class RankRunner:
         device: torch.device,
     ) -> None:
         self.rank, self.job, self.order = rank, job, orders[rank]
+        # (stage, microbatch) whose backward is fused: their forwards capture nothing for W
+        self.fused = {(s, j) for kind, s, j in self.order if kind == "BW"}
         self.modules, self.inputs, self.device = modules, inputs, device
         self.sync = device_sync(device)
         self.wire = wire_device(device, job.backend)
@@ -232,7 +234,7 @@ class RankRunner:
         if kind == "F":
             x = self.inputs[j] if s == 0 else data
             assert x is not None
-            c = blocks.forward(self.modules[s], x)
+            c = blocks.forward(self.modules[s], x, (s, j) not in self.fused, dx=s > 0)
             self.state[(s, j)] = c
             if last:
                 c.y = blocks.loss_of(c.y, self.job.microbatches)
@@ -288,9 +290,11 @@ def serve(rank: int, job: Any, queue: Any, run: Callable[[int, Any], Any]) -> No
 
 def take_turns(job: PipelineJob[Any], turns: list[Callable[[bool], None]]) -> None:
     """`warmup` + `iters` rounds in which every schedule runs one iteration after a barrier,
-    `turn(timed)`: the schedules interleaved, so that load drift hits them all."""
+    `turn(timed)`: the schedules interleaved, so that load drift hits them all, and each round
+    starting one schedule later than the one before, so that none always runs in one place."""
     for it in range(job.warmup + job.iters):
-        for turn in turns:
+        shift = it % len(turns)
+        for turn in turns[shift:] + turns[:shift]:
             dist.barrier()
             turn(it >= job.warmup)
 

@@ -38,13 +38,15 @@ def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
 def _one_round(
     module: Any, x: Any, grad: Any, last: bool, microbatches: int, sync: Callable[[], None]
 ) -> dict[str, float]:
-    """One timing of F, B, W (split, as the replay runs them) and of a fused BW."""
+    """One timing of F, B, W (split, as the replay runs them) and of a fused BW. F is the plain
+    forward, as before a fused backward; `Fc` the forward that captures what a split backward
+    needs (the instance charges the difference to B, `split_extra`)."""
     from schedkit.execute import blocks
 
     box: dict[str, Any] = {}
 
-    def fwd() -> None:
-        c = blocks.forward(module, x)
+    def fwd(capture: bool = True) -> None:
+        c = blocks.forward(module, x, capture)
         c.y = blocks.loss_of(c.y, microbatches) if last else c.y
         box["c"] = c
 
@@ -57,8 +59,8 @@ def _one_round(
     def bwd_full() -> None:
         blocks.backward_full(module, box["c"], box["c"].y, grad)
 
-    row = {"F": _timed(fwd, sync), "B": _timed(bwd_input, sync), "W": _timed(bwd_weight, sync)}
-    fwd()
+    row = {"Fc": _timed(fwd, sync), "B": _timed(bwd_input, sync), "W": _timed(bwd_weight, sync)}
+    row["F"] = _timed(lambda: fwd(capture=False), sync)
     row["BW"] = _timed(bwd_full, sync)
     return row
 
@@ -72,14 +74,15 @@ def profile_stage(
     warmup: int = 2,
     device: str = "cpu",
 ) -> dict[str, list[float]]:
-    """Samples (ms) of F, B, W and fused BW of one stage module on one microbatch."""
+    """Samples (ms) of F, B, W and fused BW of one stage module on one microbatch, and of the
+    capturing forward `Fc` (see `_one_round`)."""
     torch = require_torch()
     from schedkit.execute import blocks
 
     sync = device_sync(device)
     x = blocks.make_input(0, sizes).to(device)
     grad = None if last else torch.randn(sizes.batch, sizes.seq, sizes.hidden, device=device)
-    times: dict[str, list[float]] = {k: [] for k in KINDS}
+    times: dict[str, list[float]] = {k: [] for k in (*KINDS, "Fc")}
     for it in range(warmup + iters):
         row = _one_round(module, x, grad, last, microbatches, sync)
         if it >= warmup:
@@ -318,14 +321,17 @@ def profile_report(
                 )
             )
 
-    def ms(samples: list[float]) -> float:
-        return max(0.01, round(statistics.median(samples), 2))
+    def ms(samples: list[float], extra: float = 0.0) -> float:
+        return max(0.01, round(statistics.median(samples) + extra, 2))
 
     times: dict[str, float | tuple[float, ...]]
     if modules is None:  # identical blocks: pool the samples of every stage against noise
-        times = {k: ms([x for r in rows for x in r[k]]) for k in ("F", "B", "W")}
+        pooled = {k: [x for r in rows for x in r[k]] for k in rows[0]}
+        times = {k: ms(pooled[k], split_extra(pooled) if k == "B" else 0.0) for k in KINDS}
     else:
-        times = {k: tuple(ms(r[k]) for r in rows) for k in ("F", "B", "W")}
+        times = {
+            k: tuple(ms(r[k], split_extra(r) if k == "B" else 0.0) for r in rows) for k in KINDS
+        }
     problem = PipelineProblem(
         name=name or f"profiled-p{devices}-m{microbatches}-h{size.hidden}",
         devices=devices,
@@ -348,6 +354,12 @@ def profile_report(
         threads=threads,
         stages=[{k: Spread.of(r[k]) for k in KINDS} for r in rows],
     )
+
+
+def split_extra(samples: dict[str, list[float]]) -> float:
+    """What capturing for a split backward adds to a forward (ms, medians, at least 0): the
+    replay captures only before a split backward, so the instance charges it to B."""
+    return max(0.0, statistics.median(samples["Fc"]) - statistics.median(samples["F"]))
 
 
 def profile_pipeline(
@@ -375,7 +387,11 @@ def pipeline_yaml(problem: PipelineProblem, comment: str | None = None) -> str:
         "microbatches": problem.microbatches,
         "chunks": problem.chunks,
         "stage_placement": problem.stage_placement,
-        "times": {k: _compact(getattr(problem.times, k)) for k in ("F", "B", "W")},
+        "times": {
+            k: _compact(v)
+            for k in ("F", "B", "W", "BW")
+            if (v := getattr(problem.times, k)) is not None
+        },
         "comm": problem.comm,
         "memory": {
             **{k: _compact(getattr(problem.memory, k)) for k in ("F", "B", "W")},

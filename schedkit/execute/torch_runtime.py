@@ -188,7 +188,7 @@ def torch_csv_checked(
     require_runtime()
     text = to_torch_csv(problem, solution, comms, fuse_first)
     try:
-        torch_validate(problem, text)
+        torch_validate(problem, text, early=comms == "early")
     except Exception as exc:  # torch raises AssertionError / ValueError / RuntimeError
         raise BackendUnavailable(
             f"{RUNTIME_NAME} cannot run schedule {name!r}: {first_line(exc)}"

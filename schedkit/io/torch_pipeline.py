@@ -32,9 +32,10 @@ ACTION = re.compile(
     r"^(\d+)(F|I|B|W|UNSHARD|RESHARD|REDUCE_GRAD|SEND_F|RECV_F|SEND_B|RECV_B)(\d*)$"
 )
 OVERLAP = re.compile(r"^\(([^()]*)\)OVERLAP_F_B$")
-COMMS = ("explicit", "none")
-"""Export modes: explicit send / receive actions (torch's "compute_comms"), or none
-("compute_only", torch places them)."""
+COMMS = ("explicit", "early", "none")
+"""Export modes: explicit send / receive actions (torch's "compute_comms"), the same with every
+receive posted at the start of the step (gloo only), or none ("compute_only", torch places
+them)."""
 COMM_ACTION = re.compile(r"^\d+(SEND|RECV)_[FB]\d+$")
 
 
@@ -49,8 +50,8 @@ def to_torch_rows(
     if comms not in COMMS:
         raise InputError(f"unknown comms mode {comms!r}", field="comms", hint=" or ".join(COMMS))
     solution = last_stage_in_order(problem, solution)
-    if comms == "explicit":
-        rows = comm_rows(problem, solution, TO_TORCH)
+    if comms != "none":
+        rows = comm_rows(problem, solution, TO_TORCH, early=comms == "early")
     else:
         orders = solution.orders(problem.devices)
         rows = [[f"{s}{TO_TORCH[k]}{j}" for k, s, j in row] for row in orders]
@@ -94,8 +95,9 @@ def to_torch_csv(
     fuse_first: bool = False,
 ) -> str:
     """The schedule as torch's action CSV (one row per rank): with explicit send / receive
-    actions (load with `format="compute_comms"`), or compute-only with `comms="none"`;
-    `fuse_first`: stage 0's I and W as one full backward (`fuse_first_stage`)."""
+    actions (load with `format="compute_comms"`; `comms="early"` posts every receive at the
+    start of the step, for gloo only), or compute-only with `comms="none"`; `fuse_first`:
+    stage 0's I and W as one full backward (`fuse_first_stage`)."""
     buf = io.StringIO()
     rows = to_torch_rows(problem, solution, comms, fuse_first)
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -112,6 +114,11 @@ def torch_csv_format(text: str) -> Literal["compute_comms", "compute_only"]:
 def to_torch_compute_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
     """The compute-only CSV (torch's lowering places the messages)."""
     return to_torch_csv(problem, solution, comms="none")
+
+
+def to_torch_early_csv(problem: PipelineProblem, solution: PipelineSolution) -> str:
+    """The CSV with every receive posted at the start of the step (gloo only)."""
+    return to_torch_csv(problem, solution, comms="early")
 
 
 def _parse_cell(cell: str, rank: int, problem: PipelineProblem) -> list[OpKey]:
@@ -166,12 +173,13 @@ def from_torch_csv(problem: PipelineProblem, text: str) -> PipelineSolution:
         raise InputError(str(exc), field="csv") from None
 
 
-def torch_validate(problem: PipelineProblem, text: str) -> dict[int, int]:
+def torch_validate(problem: PipelineProblem, text: str, early: bool = False) -> dict[int, int]:
     """Run torch's own checks on an exported CSV: action parsing, `_validate_schedule`
     (counts and F/I/W order per stage, stage-to-rank mapping), lowering to send/recv (a
     compute-only CSV) or the order of the listed messages (`check_message_order`), and the
-    dry-run simulator (deadlocks, a receive after its consumer). Returns torch's stage ->
-    rank mapping; needs torch."""
+    dry-run simulator (deadlocks, a receive after its consumer; with `early`, receives posted
+    at the start of the step are checked at their consumers, `receives_at_consumers`).
+    Returns torch's stage -> rank mapping; needs torch."""
     from torch.distributed.pipelining import schedules as ts
 
     actions: dict[int, list[Any]] = {
@@ -185,11 +193,34 @@ def torch_validate(problem: PipelineProblem, text: str) -> dict[int, int]:
         raise AssertionError(f"torch infers stage->rank {mapping}")
     if torch_csv_format(text) == "compute_comms":
         check_message_order({r: [str(a) for a in row] for r, row in actions.items()}, mapping)
-        lowered = actions
+        lowered = receives_at_consumers(actions) if early else actions
     else:
         lowered = ts._add_send_recv(actions, lambda s: mapping[s], problem.stages)
     ts._simulate_comms_compute(lowered, lambda s: mapping[s], problem.stages)
     return mapping
+
+
+def receives_at_consumers(actions: dict[int, list[Any]]) -> dict[int, list[Any]]:
+    """The rows with every receive moved to just before the op that consumes it, for torch's
+    dry-run, which treats a receive as blocking where it is posted: a receive posted earlier
+    (`comms="early"`) waits for nothing on gloo, and at its consumer the dry-run still checks
+    that its send comes first."""
+    consumes = {"F": "RECV_F", "I": "RECV_B", "B": "RECV_B"}
+    out: dict[int, list[Any]] = {}
+    for rank, row in actions.items():
+        kinds = [a.computation_type.value for a in row]
+        recvs = {(k, a.stage_index, a.microbatch_index): a
+                 for a, k in zip(row, kinds, strict=True) if k.startswith("RECV")}  # fmt: skip
+        new = []
+        for a, k in zip(row, kinds, strict=True):
+            if k.startswith("RECV"):
+                continue
+            key = (consumes.get(k, ""), a.stage_index, a.microbatch_index)
+            if (r := recvs.pop(key, None)) is not None:
+                new.append(r)
+            new.append(a)
+        out[rank] = new + list(recvs.values())
+    return out
 
 
 def check_message_order(rows: dict[int, list[str]], rank_of: dict[int, int]) -> None:

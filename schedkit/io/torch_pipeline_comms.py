@@ -15,6 +15,12 @@ position), so every receive matches its send in order (torch tags them all 0) an
 that serialises the point-to-point operations of a pair of ranks (NCCL) cannot deadlock. A
 receive therefore comes right after the last send of its rank that precedes it in that
 order; ops between them (W, stage 0's I) then run while the data moves.
+
+With `early=True` every receive is posted at the start of the step instead, still in that
+order per pair of ranks: what schedkit's executor does on gloo, where a posted receive blocks
+nothing and a send moves as soon as it is made. torch's runtime runs such a CSV as written
+(it loads "compute_comms" without a dry-run), but a runtime that serialises a pair's
+operations (NCCL) could hang on it, so it is for gloo (CPU) only.
 """
 
 from __future__ import annotations
@@ -63,12 +69,21 @@ def receive_anchors(
 
 
 def comm_rows(
-    problem: PipelineProblem, solution: PipelineSolution, to_torch: dict[str, str]
+    problem: PipelineProblem,
+    solution: PipelineSolution,
+    to_torch: dict[str, str],
+    early: bool = False,
 ) -> list[list[str]]:
     """Per-rank actions with explicit SEND_F / RECV_F / SEND_B / RECV_B (torch's
-    "compute_comms" CSV format); `to_torch` maps schedkit op kinds to torch's letters."""
+    "compute_comms" CSV format); `to_torch` maps schedkit op kinds to torch's letters;
+    `early`: every receive at the start of its rank's row (gloo only, see above)."""
     orders = solution.orders(problem.devices)
     after = receive_anchors(problem, orders)
+    if early:  # the same receives in the same order, all at index -1
+        after = {
+            (rank, -1): [r for i in range(-1, len(row)) for r in after.get((rank, i), [])]
+            for rank, row in enumerate(orders)
+        }
     rows = []
     for rank, row in enumerate(orders):
         out = list(after.get((rank, -1), []))

@@ -21,7 +21,7 @@ from schedkit.cli import app
 from schedkit.errors import BackendUnavailable
 from schedkit.execute import common, placement, write_pipeline_yaml
 from schedkit.execute.pipeline import RunOptions, make_sizes, run_runtime
-from schedkit.execute.profile import KINDS, Spread, _pool, profile_report
+from schedkit.execute.profile import KINDS, Spread, _pool, profile_report, split_extra
 from schedkit.execute.torch_runtime import TORCH, TorchSchedule
 
 from .replay_helpers import TINY, problem, ref
@@ -44,6 +44,12 @@ def test_spread_and_pool() -> None:
         Spread.of([])
 
 
+def test_split_extra_is_the_capture_cost_or_nothing() -> None:
+    """The capturing forward's extra (median over median) is charged to B, never negative."""
+    assert split_extra({"F": [1.0, 2.0, 9.0], "Fc": [1.5, 2.5, 2.6]}) == pytest.approx(0.5)
+    assert split_extra({"F": [2.0, 2.0], "Fc": [1.0, 1.0]}) == 0.0
+
+
 def test_profile_report_has_spread_per_stage(tmp_path: Path) -> None:
     rep = profile_report(2, 4, iters=3, warmup=1, memory_limit=3.0, objective="makespan", **TINY)
     assert len(rep.stages) == 2 and rep.device == "cpu"
@@ -58,6 +64,7 @@ def test_profile_report_has_spread_per_stage(tmp_path: Path) -> None:
     lo = min(st["F"].min for st in rep.stages)
     hi = max(st["F"].max for st in rep.stages)
     assert lo - 0.01 <= rep.problem.times.F <= hi + 0.01
+    assert rep.problem.times.BW is not None  # a fused backward is measured too
     path = tmp_path / "p.yaml"
     write_pipeline_yaml(rep.problem, str(path), comment=rep.comment())
     text = path.read_text()

@@ -45,6 +45,28 @@ def test_split_backward_equals_full_backward() -> None:
         assert torch.allclose(split[p], g, atol=1e-6)
 
 
+def test_uncaptured_forward_and_first_stage_without_input_gradient() -> None:
+    """A forward before a fused backward captures nothing; on the first stage (dx=False) the
+    input needs no gradient: B returns zeros and W still gives every weight gradient of one
+    full backward."""
+    sizes = BlockSizes(**TINY)
+    mod = blocks.make_stage(0, sizes)
+    x = blocks.make_input(0, sizes)
+    grad = torch.randn(sizes.batch, sizes.seq, sizes.hidden)
+    plain = blocks.forward(mod, x, capture=False)
+    assert plain.outs == [] and plain.x.requires_grad
+    _, full = blocks.backward_full(mod, plain, plain.y, grad)
+    c = blocks.forward(mod, x, dx=False)
+    assert not c.x.requires_grad and len(c.outs) == 4
+    assert not blocks.backward_input(c, c.y, grad).any()
+    split = dict(blocks.backward_weight(c))
+    c2 = blocks.forward(mod, x, capture=False, dx=False)
+    dx2, full2 = blocks.backward_full(mod, c2, c2.y, grad)
+    assert not dx2.any() and len(split) == len(full) == len(full2) == 8
+    for p, g in full:
+        assert torch.allclose(split[p], g, atol=1e-6) and torch.equal(dict(full2)[p], g)
+
+
 def test_two_devices_zb_h1_matches_reference_and_times() -> None:
     pb = problem(2, 4)
     res = replay_pipeline(pb, ref(pb, "zb-h1"), device="cpu", iters=2, **TINY)
@@ -91,7 +113,7 @@ def test_four_devices_zb_h2_gradients() -> None:
 
 def test_profile_writes_loadable_instance(tmp_path: Path) -> None:
     pb = profile_pipeline(2, 4, iters=2, memory_limit=3.0, **TINY)
-    assert all(t > 0 for k in ("F", "B", "W") for t in pb.t[k])
+    assert all(t > 0 for k in ("F", "B", "W", "BW") for t in pb.t[k])
     path = tmp_path / "profiled.yaml"
     write_pipeline_yaml(pb, str(path), comment="block sizes: hidden 32, seq 8, batch 2")
     loaded = schedkit.load(str(path))

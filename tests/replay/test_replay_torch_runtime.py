@@ -54,14 +54,15 @@ def test_looped_placement_interleaved() -> None:
 
 
 def test_both_csv_forms_traced() -> None:
-    """ZB-H1 with explicit messages and stage 0 fused, plain compute-only (torch lowers it) and
-    on schedkit's executor in one set of processes: all match the reference; the trace sums
-    every rank's actions in torch's runtime (both ranks compute and send) and shows stage 0's
-    full backward where it was fused."""
+    """ZB-H1 with explicit messages and stage 0 fused, the same with every receive posted first,
+    plain compute-only (torch lowers it) and on schedkit's executor in one set of processes:
+    all match the reference; the trace sums every rank's actions in torch's runtime (both ranks
+    compute and send) and shows stage 0's full backward where it was fused."""
     pb = problem(2, 4)
     sol = ref(pb, "zb-h1")
     schedules = {
         "explicit": TorchSchedule(sol),
+        "early": TorchSchedule(sol, comms="early"),
         "lowered": TorchSchedule(sol, comms="none", fuse_first=False),
         "executor": TorchSchedule(sol, executor=True),
     }
@@ -71,7 +72,7 @@ def test_both_csv_forms_traced() -> None:
     ex = ms.pop("executor")
     assert ex.comms == "executor" and ex.actions is None and len(ex.iterations) == 1
     assert ex.grad_max_abs_diff is not None and ex.grad_max_abs_diff <= 1e-5
-    assert (ms["explicit"].comms, ms["lowered"].comms) == ("explicit", "none")
+    assert [ms[k].comms for k in ("explicit", "early", "lowered")] == ["explicit", "early", "none"]
     for m in ms.values():
         assert m.grad_max_abs_diff is not None and m.grad_max_abs_diff <= 1e-5
         assert m.actions is not None and [a.rank for a in m.actions] == [0, 1]

@@ -90,6 +90,43 @@ def test_misordered_or_late_receives_refused() -> None:
         torch_validate(pb, ",".join(row0) + "\n" + ",".join(late) + "\n")
 
 
+def test_early_rows_post_every_receive_first() -> None:
+    """`comms="early"`: the same receives in the same order per rank, all before the first
+    compute; the sends and compute order are unchanged."""
+    pb = problem(2, 4)
+    rows = to_torch_rows(pb, ref(pb, "zb-h1"), comms="early")
+    for row, explicit in zip(rows, ZB_H1_ROWS, strict=True):
+        cells = explicit.split()
+        recvs = [c for c in cells if "RECV" in c]
+        assert row == recvs + [c for c in cells if "RECV" not in c]
+    assert rows[0][:4] == ["0RECV_B0", "0RECV_B1", "0RECV_B2", "0RECV_B3"]
+
+
+@pytest.mark.parametrize(("shape", "kw", "name"), SHAPES)
+def test_torch_accepts_early_receives_at_their_consumers(
+    shape: tuple[int, int], kw: dict, name: str
+) -> None:
+    """torch's dry-run treats a receive as blocking where it is posted, so it refuses the early
+    rows as written (posting them early waits for nothing on gloo); with the receives checked
+    at their consumers it accepts them, and the message order per pair still holds."""
+    pytest.importorskip("torch.distributed.pipelining")
+    pb = problem(*shape, **kw)
+    text = to_torch_csv(pb, ref(pb, name), comms="early")
+    assert from_torch_csv(pb, text).orders(pb.devices) == ref(pb, name).orders(pb.devices)
+    assert torch_validate(pb, text, early=True) == {s: pb.device_of(s) for s in range(pb.stages)}
+    with pytest.raises((ValueError, IndexError)):
+        torch_validate(pb, text)
+
+
+def test_early_receives_still_checked_in_order() -> None:
+    pytest.importorskip("torch.distributed.pipelining")
+    pb = problem(2, 4)
+    row0, row1 = to_torch_rows(pb, ref(pb, "zb-h1"), comms="early")
+    row0[0], row0[1] = row0[1], row0[0]
+    with pytest.raises(AssertionError, match="from rank 1 to rank 0 out of order"):
+        torch_validate(pb, ",".join(row0) + "\n" + ",".join(row1) + "\n", early=True)
+
+
 def test_fuse_first_stage() -> None:
     """Stage 0's I / W pairs become one full backward at W's place; rank 1 is unchanged and
     torch's checks accept the result."""

@@ -33,6 +33,7 @@ SPEC = KindSpec(
     exporters={
         "torch-csv": "schedkit.io.torch_pipeline:to_torch_csv",
         "torch-csv-compute": "schedkit.io.torch_pipeline:to_torch_compute_csv",
+        "torch-csv-early": "schedkit.io.torch_pipeline:to_torch_early_csv",
     },
     replay=Replay("schedkit.execute:replay_pipeline", options=("runtime",)),
 )
