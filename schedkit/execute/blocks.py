@@ -7,7 +7,8 @@ module only after `schedkit.execute.require_torch()`.
 The zero-bubble split of a stage's backward: B computes dL/dx and, on the way, the gradient
 of the output of every submodule that owns parameters (captured by forward hooks); W later
 turns each of those into the submodule's weight gradient with one `autograd.grad` call per
-submodule, which only runs the weight half of its backward. A fused BW does both in one pass.
+submodule, which only runs the weight half of its backward. A fused BW does both in one
+pass, adding into the parameters' `.grad` directly.
 """
 
 from __future__ import annotations
@@ -135,17 +136,14 @@ def backward_weight(c: Captured) -> list[tuple[nn.Parameter, torch.Tensor]]:
     return out
 
 
-def backward_full(
-    module: nn.Module, c: Captured, root: torch.Tensor, grad: torch.Tensor | None
-) -> tuple[torch.Tensor, list[tuple[nn.Parameter, torch.Tensor]]]:
-    """BW: dL/dx and every parameter's gradient in one backward pass."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    first = [c.x] if c.x.requires_grad else []
-    grads = torch.autograd.grad(root, [*first, *params], grad, allow_unused=True)
+def backward_full(c: Captured, root: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
+    """BW: one backward pass that adds every parameter's gradient into its `.grad` (as torch's
+    own backward does, without the copies of collecting them first), returning dL/dx (zeros
+    when the input needs none)."""
+    torch.autograd.backward(root, grad)
     c.outs = []
-    dx = grads[0] if first else None
-    pairs = zip(params, grads[len(first) :], strict=True)
-    return torch.zeros_like(c.x) if dx is None else dx, [(p, g) for p, g in pairs if g is not None]
+    dx = c.x.grad
+    return torch.zeros_like(c.x) if dx is None else dx
 
 
 class ExpertFFN(nn.Module):

@@ -247,16 +247,15 @@ class RankRunner:
             self._accumulate(blocks.backward_weight(c))
             del self.state[(s, j)]
             return None
-        dx, pgrads = blocks.backward_full(self.modules[s], c, c.y, grad)
-        self._accumulate(pgrads)
+        dx = blocks.backward_full(c, c.y, grad)
         del self.state[(s, j)]
         return dx
 
     @staticmethod
     def _accumulate(pgrads: list[tuple[nn.Parameter, torch.Tensor]]) -> None:
-        for p, g in pgrads:
+        for p, g in pgrads:  # each g is a fresh tensor from autograd.grad: kept, not copied
             if p.grad is None:
-                p.grad = g.detach().clone()
+                p.grad = g.detach()
             else:
                 p.grad += g
 

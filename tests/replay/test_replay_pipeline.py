@@ -28,6 +28,15 @@ from schedkit.execute.pipeline import (  # noqa: E402
 from .replay_helpers import TINY, check_zb_h1, problem, ref  # noqa: E402
 
 
+def full_grads(mod: torch.nn.Module, x: torch.Tensor, grad: torch.Tensor, **kw: bool) -> tuple:
+    """dL/dx and every parameter's gradient of one fused backward (added into `.grad`)."""
+    blocks.zero_grads([mod])
+    c = blocks.forward(mod, x, capture=False, **kw)
+    dx = blocks.backward_full(c, c.y, grad)
+    assert c.outs == []
+    return dx, {p: p.grad.clone() for p in mod.parameters() if p.grad is not None}
+
+
 def test_split_backward_equals_full_backward() -> None:
     """B then W (captured output gradients) gives exactly the gradients of one backward."""
     sizes = BlockSizes(**TINY)
@@ -37,34 +46,30 @@ def test_split_backward_equals_full_backward() -> None:
     c = blocks.forward(mod, x)
     dx = blocks.backward_input(c, c.y, grad)
     split = dict(blocks.backward_weight(c))
-    c2 = blocks.forward(mod, x)
-    dx2, full = blocks.backward_full(mod, c2, c2.y, grad)
+    dx2, full = full_grads(mod, x, grad)
     assert torch.allclose(dx, dx2, atol=1e-6)
     assert len(full) == len(split) == len(list(mod.parameters()))
-    for p, g in full:
+    for p, g in full.items():
         assert torch.allclose(split[p], g, atol=1e-6)
 
 
 def test_uncaptured_forward_and_first_stage_without_input_gradient() -> None:
     """A forward before a fused backward captures nothing; on the first stage (dx=False) the
-    input needs no gradient: B returns zeros and W still gives every weight gradient of one
-    full backward."""
+    input needs no gradient: B and BW return zeros and W still gives every weight gradient of
+    one full backward."""
     sizes = BlockSizes(**TINY)
     mod = blocks.make_stage(0, sizes)
     x = blocks.make_input(0, sizes)
     grad = torch.randn(sizes.batch, sizes.seq, sizes.hidden)
-    plain = blocks.forward(mod, x, capture=False)
-    assert plain.outs == [] and plain.x.requires_grad
-    _, full = blocks.backward_full(mod, plain, plain.y, grad)
+    _, full = full_grads(mod, x, grad)
     c = blocks.forward(mod, x, dx=False)
     assert not c.x.requires_grad and len(c.outs) == 4
     assert not blocks.backward_input(c, c.y, grad).any()
     split = dict(blocks.backward_weight(c))
-    c2 = blocks.forward(mod, x, capture=False, dx=False)
-    dx2, full2 = blocks.backward_full(mod, c2, c2.y, grad)
+    dx2, full2 = full_grads(mod, x, grad, dx=False)
     assert not dx2.any() and len(split) == len(full) == len(full2) == 8
-    for p, g in full:
-        assert torch.allclose(split[p], g, atol=1e-6) and torch.equal(dict(full2)[p], g)
+    for p, g in full.items():
+        assert torch.allclose(split[p], g, atol=1e-6) and torch.equal(full2[p], g)
 
 
 def test_two_devices_zb_h1_matches_reference_and_times() -> None:
