@@ -13,6 +13,7 @@ import schedkit
 from schedkit.io.torch_pipeline import from_torch_csv, to_torch_csv
 from schedkit.models.pipeline.fusion import fusable_stages, model_times, relabel
 from schedkit.models.pipeline.problem import PipelineProblem, PipelineSolution
+from schedkit.models.pipeline.references import build
 from schedkit.models.pipeline.scaling import scale
 from schedkit.models.pipeline.simulate import replay
 from schedkit.solvers.cpsat import pipeline as cpsat_pipeline
@@ -183,3 +184,18 @@ def test_fused_answer_goes_through_torch_csv_and_replay(backend: str) -> None:
     assert back.orders(2) == solution.orders(2)
     assert schedkit.validate(pb, back).feasible
     assert not replay(pb, solution).deadlock
+
+
+def test_milp_not_optimal_when_its_schedule_is_above_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If repairing the solver's times lengthens the schedule (seen once under load: 13.6
+    against a proven 13.2), the answer is feasible, not optimal."""
+    _, p, m, options, bw, fused_opt, _ = HELPS[1]
+    pb = make(p, m, **with_bw(options, bw))
+    longer = build(pb, "1f1b")
+    monkeypatch.setattr(milp_pipeline, "_solution", lambda _pb, _starts: longer)
+    out = run("milp", pb)
+    assert out.status is Status.FEASIBLE
+    assert out.lower_bound == pytest.approx(fused_opt, abs=1e-6)
+    assert schedkit.validate(pb, out.solution).objective == pytest.approx(13.6, abs=1e-6)
