@@ -356,12 +356,13 @@ class Runtime(Generic[S, M, R]):
     """One way to run pipeline schedules, each held by the driver as an `S`: `load` imports
     the per-rank module and returns its job class and worker, `wire` turns a schedule into
     what the job carries to the ranks, `measure` makes one schedule's measure from its rank
-    results, `schedule_of` turns a solution into an `S`, and `result` is the result class."""
+    results, `schedule_of` turns a solution into an `S` for a communication backend (gloo,
+    nccl), and `result` is the result class."""
 
     load: Callable[[], tuple[Callable[..., Any], Callable[..., None]]]
     wire: Callable[[PipelineProblem, str, S], Any]
     measure: Callable[[PipelineProblem, str, S, list[Any]], M]
-    schedule_of: Callable[[PipelineProblem, PipelineSolution], S]
+    schedule_of: Callable[[PipelineProblem, PipelineSolution, str], S]
     result: type[R]
 
 
@@ -423,7 +424,7 @@ SCHEDKIT: Runtime[Orders, ScheduleMeasure, PipelineReplayResult] = Runtime(
     load=_schedkit_exec,
     wire=lambda _problem, _name, orders: orders,
     measure=measure,
-    schedule_of=lambda problem, sol: sol.orders(problem.devices),
+    schedule_of=lambda problem, sol, _backend: sol.orders(problem.devices),
     result=PipelineReplayResult,
 )
 """schedkit's own executor (`pipeline_exec`): schedules travel as per-device op orders."""
@@ -452,7 +453,8 @@ def replay_runtime(
     base = baseline_solution(problem) if baseline else None
     if base is not None and base[0] not in sols:
         sols[base[0]] = base[1]
-    schedules = {k: runtime.schedule_of(problem, sol) for k, sol in sols.items()}
+    _, wire = resolve_device(opts.device, problem.devices, opts.share_gpu)
+    schedules = {k: runtime.schedule_of(problem, sol, wire) for k, sol in sols.items()}
     measures, dev, backend = run_runtime(problem, schedules, runtime, opts)
     return runtime.result(
         schedule=name,

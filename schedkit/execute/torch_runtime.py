@@ -3,7 +3,8 @@
 The schedule (and 1F1B as the baseline) is exported as torch's action CSV
 (`schedkit.io.torch_pipeline.to_torch_csv`, what `schedkit export --format torch-csv` writes:
 by default with explicit send / receive actions placed from the schedule's timing, and here
-with stage 0's split backward as one full backward (`fuse_first`); `TorchSchedule(solution,
+with stage 0's split backward as one full backward (`fuse_first`) and, on gloo, every receive
+posted at the start of the step (`comms="early"`, `comms_for`); `TorchSchedule(solution,
 comms="none", fuse_first=False)` runs the plain compute-only CSV, which torch lowers itself),
 checked by torch's own validation, lowering and dry-run (`torch_validate`), then run by
 `_PipelineScheduleRuntime` in one process per device over `PipelineStage`s of the built-in block
@@ -213,6 +214,12 @@ def measure(
     )
 
 
+def comms_for(backend: str) -> str:
+    """The export a replay uses: receives posted early on gloo (where that costs nothing and
+    ran closest to schedkit's executor, docs/replay.md), explicit elsewhere (NCCL)."""
+    return "early" if backend == "gloo" else "explicit"
+
+
 def _torch_exec(trace: bool = False) -> tuple[Callable[..., Any], Callable[..., None]]:
     """The per-rank module of torch's runtime: its job class (tracing actions when `trace`)
     and worker."""
@@ -233,11 +240,11 @@ TORCH: Runtime[TorchSchedule, TorchRuntimeMeasure, TorchRuntimeResult] = Runtime
     load=_torch_exec,
     wire=_wire,
     measure=measure,
-    schedule_of=lambda _problem, sol: TorchSchedule(sol),
+    schedule_of=lambda _problem, sol, backend: TorchSchedule(sol, comms_for(backend)),
     result=TorchRuntimeResult,
 )
 """torch's runtime (`torch_runtime_exec`): schedules travel as checked CSV with explicit
-send / receive actions."""
+send / receive actions (posted early on gloo, `comms_for`)."""
 TORCH_TRACED = TORCH.__class__(**{**TORCH.__dict__, "load": functools.partial(_torch_exec, True)})
 """The same, timing every action (`ActionSummary`)."""
 

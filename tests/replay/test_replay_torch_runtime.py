@@ -29,6 +29,7 @@ def test_zb_h1_and_1f1b_match_reference() -> None:
     res = replay_pipeline(pb, ref(pb, "zb-h1"), device="cpu", iters=2, runtime="torch", **TINY)
     assert isinstance(res, TorchRuntimeResult)
     for m in res.measures.values():
+        assert m.comms == "early"  # gloo: every receive posted at the start of the step
         assert len(m.iterations) == 2 and m.measured_wall > 0
         assert min(m.iterations) - 1e-3 <= m.measured_wall <= max(m.iterations) + 1e-3
     assert check_zb_h1(res)["runtime"] == "torch"
