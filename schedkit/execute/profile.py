@@ -83,11 +83,17 @@ def profile_stage(
     x = blocks.make_input(0, sizes).to(device)
     grad = None if last else torch.randn(sizes.batch, sizes.seq, sizes.hidden, device=device)
     times: dict[str, list[float]] = {k: [] for k in (*KINDS, "Fc")}
+    params = list(module.parameters())
+    kept = [p.grad for p in params]  # the fused backward adds into .grad: leave them as found
+    for p in params:
+        p.grad = None
     for it in range(warmup + iters):
         row = _one_round(module, x, grad, last, microbatches, sync)
         if it >= warmup:
             for k, v in row.items():
                 times[k].append(v)
+    for p, g in zip(params, kept, strict=True):
+        p.grad = g
     return times
 
 

@@ -178,3 +178,20 @@ def test_gpu_check_script_steps_and_summary(tmp_path: Path) -> None:
     assert ["setup", "skipped"] in steps and ["profile", "skipped"] in steps
     assert ["report", "ok"] in steps
     assert (tmp_path / "summary.md").read_text().startswith("# GPU check")
+
+
+def test_profiling_leaves_the_modules_gradients_as_found() -> None:
+    """A user's modules keep their gradients (the fused backward adds into `.grad`)."""
+    import torch
+
+    from schedkit.execute import BlockSizes, blocks
+    from schedkit.execute.profile import profile_stage
+
+    sizes = BlockSizes(**TINY)
+    mod = blocks.make_stage(0, sizes)
+    marks = [torch.full_like(p, 7.0) for p in mod.parameters()]
+    for p, g in zip(mod.parameters(), marks, strict=True):
+        p.grad = g
+    profile_stage(mod, sizes, last=True, microbatches=2, iters=1, warmup=0)
+    assert all(p.grad is g for p, g in zip(mod.parameters(), marks, strict=True))
+    assert all(bool((p.grad == 7.0).all()) for p in mod.parameters())
