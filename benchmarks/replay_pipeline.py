@@ -6,12 +6,13 @@ makespan, memory limit 2p - 1) -> 1F1B, ZB-H1, ZB-H2 and `schedkit.solve`'s best
 all four in the same processes, `--iters` timed iterations after one warm-up. With
 `--torch-runtime` the same schedules then also run, exported as CSV, through
 torch.distributed.pipelining's `_PipelineScheduleRuntime` (another set of processes), each in
-two forms taking turns: compute-only (torch's `_add_send_recv` places sends and receives) and
+three forms taking turns: compute-only (torch's `_add_send_recv` places sends and receives),
 with the explicit send / receive actions of schedkit's export and stage 0's split backward as
 one full backward (`fuse_first`), and the same with every receive posted at the start of the
-step (`comms="early"`, as schedkit's executor posts them on gloo); a second table compares every
-schedule's speedup over 1F1B in the three. `--trace` also times every action of torch's
-runtime and tabulates, per rank, compute, waiting for received data and the rest;
+step (`comms="early"`, as schedkit's executor posts them on gloo); a second table compares
+every schedule's speedup over 1F1B in the three and on schedkit's executor. `--trace` also
+times every action of torch's runtime and tabulates, per rank, compute, waiting for received
+data and the rest;
 `--torch-costs` then solves again with torch's traced op costs (its split backward costs more
 than the executor's) and runs that schedule beside 1F1B, ZB-H2 and schedkit's in a second round.
 
