@@ -81,6 +81,7 @@ def main() -> None:
         f".venv/bin/python benchmarks/rcpsp_heuristic.py --group {args.group} --schedules "
         f"{args.schedules} --every {args.every} --seed {args.seed} --jobs {args.jobs}"
     )
+    how = "serial SGS and GA generations compiled (numba)"
     text = [
         f"# RCPSP {args.group}, heuristic (GA + FBI), {args.schedules} schedules",
         "",
@@ -88,7 +89,7 @@ def main() -> None:
         "",
         f"Instances: every {args.every}-th file in (parameter, instance) order. "
         f"{args.jobs} process(es), "
-        f"{'compiled serial SGS (numba)' if sgs_kernels.available() else 'pure Python'}, "
+        f"{how if sgs_kernels.available() else 'pure Python'}, "
         "on a shared 2-core machine (timings pessimistic).",
         "",
         table(["figure", "value"], figures),

@@ -68,12 +68,14 @@ def warm_up() -> None:
     """Compile every kernel of the package (loads them from the disk cache when present);
     once per process."""
     from schedkit.models.tardiness.ssdp_kernels import warm_up as ssdp
+    from schedkit.solvers.heuristics.rcpsp.ga_kernels import warm_up as ga
     from schedkit.solvers.heuristics.rcpsp.sgs_kernels import warm_up as sgs
     from schedkit.solvers.heuristics.tardiness.dynasearch_kernels import warm_up as dyna
     from schedkit.solvers.heuristics.tardiness.release_kernels import warm_up as release
 
     ssdp()
     sgs()
+    ga()
     dyna()
     release()
 

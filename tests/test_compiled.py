@@ -22,8 +22,10 @@ def test_a_kernel_never_compiled_waits_for_a_long_budget() -> None:
 def test_warm_up_leaves_every_kernel_ready() -> None:
     from schedkit.models.tardiness.ssdp_kernels import backward_rows, eliminate_rows, forward_rows
     from schedkit.models.tardiness.ssdp_pass_kernels import pass_rows
+    from schedkit.solvers.heuristics.rcpsp.ga_kernels import evolve, populate
     from schedkit.solvers.heuristics.rcpsp.sgs_kernels import serial_starts
 
     compiled.warm_up()
     kernels = (forward_rows, backward_rows, eliminate_rows, pass_rows, serial_starts)
+    kernels += (evolve, populate)
     assert all(compiled.ready(k) for k in kernels)

@@ -9,17 +9,11 @@ import pytest
 import schedkit
 from schedkit.errors import ModelTooLarge
 from schedkit.generate.rcpsp import generate
-from schedkit.io.psplib import read_optima
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
 from schedkit.solvers.milp.rcpsp import check_size
 from schedkit.solvers.result import SolveOptions, Status
 
 EASY_J30 = ["j301_1", "j305_1", "j3041_1", "j309_3"]
-
-
-@pytest.fixture(scope="module")
-def optima(data_dir: Path) -> dict[str, int]:
-    return read_optima(data_dir / "psplib" / "j30opt.sm")
 
 
 def _j30(data_dir: Path, name: str) -> schedkit.Problem:

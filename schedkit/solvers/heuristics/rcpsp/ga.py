@@ -6,23 +6,31 @@ crossover keeps lists feasible; mutation swaps neighbours that are not linked by
 Each child is justified (one backward and one forward pass) and its list replaced by the order
 of the improved schedule. Every decoding counts as one generated schedule, as in the
 comparisons of Kolisch and Hartmann (2006). Fitness is (deadline lateness, makespan).
+
+On plain instances (finish-start arcs, no deadlines) the generations run compiled
+(`ga_kernels`, same operators and selection); the initial populations stay in Python.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from schedkit import compiled
 from schedkit.models.rcpsp.problem import RcpspProblem
 from schedkit.solvers.budget import Budget
-from schedkit.solvers.heuristics.rcpsp import sgs_kernels
+from schedkit.solvers.heuristics.rcpsp import ga_kernels, sgs_kernels
 from schedkit.solvers.heuristics.rcpsp.rules import list_from_priority, priorities, regret_sample
 from schedkit.solvers.heuristics.rcpsp.sgs import Justifier, Sgs
 
 Key = tuple[int, int]
+Population = list[tuple[Key, list[int]]]
 
 
 @dataclass
@@ -43,11 +51,25 @@ class Evaluator:
     """Decodes lists, applies justification, counts schedules and keeps the best."""
 
     def __init__(
-        self, sgs: Sgs, schedules: int, budget: Budget, target: int, justify: bool
+        self,
+        sgs: Sgs,
+        schedules: int,
+        budget: Budget,
+        target: int,
+        flags: tuple[bool, bool] = (True, True),
+        lft: Sequence[float] = (),
     ) -> None:
+        """`flags` = (justify every child, run the generations compiled where they apply);
+        `lft`: the priorities of the compiled regret sampling."""
+        justify, fast = flags
         self.sgs = sgs
         self.just = Justifier(sgs) if justify else None
         self.schedules, self.budget, self.target = schedules, budget, target
+        self.kernels = None
+        if fast and ga_kernels.applies(sgs):
+            mirror = self.just.bwd if self.just is not None else sgs.mirrored()
+            self.kernels = ga_kernels.GaArrays.of(sgs, mirror, lft)
+        """The compiled generations' data, where they apply."""
         self.count = 0
         self.best_key: Key = (math.inf, math.inf)  # type: ignore[assignment]
         self.best_start: list[int] = []
@@ -103,14 +125,11 @@ def mutate(order: list[int], direct: set[tuple[int, int]], rate: float, rng: ran
             order[i], order[i + 1] = order[i + 1], order[i]
 
 
-def _initial(
-    problem: RcpspProblem, ev: Evaluator, size: int, rng: random.Random, hints: list[list[int]]
-) -> list[tuple[Key, list[int]]]:
-    """Rule-based lists (serial and parallel SGS), hints, then regret-biased samples (LFT).
-
-    The first list is always decoded, so even a spent budget gives a schedule."""
+def _seeds(ev: Evaluator, rules: dict[str, list[float]], hints: list[list[int]]) -> Population:
+    """Hints, then rule-based lists (serial and parallel SGS): decoded once, every GA run
+    starts from them. The first list is always decoded, so even a spent budget gives a
+    schedule."""
     sgs = ev.sgs
-    rules = priorities(problem)
     pop = [ev.evaluate(h) for h in hints]
     for prio in rules.values():
         if ev.done() and pop:
@@ -122,8 +141,25 @@ def _initial(
         ev.count += 1
         ev.record(pstart)
         pop.append(ev.evaluate(list_from_priority(sgs, [float(s) for s in pstart])))
+    return pop
+
+
+def _initial(
+    ev: Evaluator, size: int, rng: random.Random, seeds: Population, lft: list[float]
+) -> Population:
+    """`seeds` topped up to `size` with regret-biased samples by LFT (compiled where the
+    generations are)."""
+    pop = list(seeds)
+    if ev.kernels is not None and _generation_fits(ev, pop):
+        with _shared_state(ev) as (state, best):
+            limits = (int(ev.schedules), int(ev.target), ev.just is not None)
+            g = ev.kernels
+            rows, keys = ga_kernels.populate(
+                max(0, size - len(pop)), g.sampling, (g.fwd, g.bwd), g.horizon, limits, state, best
+            )
+        return pop + [((0, int(k)), row.tolist()) for k, row in zip(keys, rows, strict=True)]
     while len(pop) < size and not ev.done():
-        pop.append(ev.evaluate(regret_sample(sgs, rules["LFT"], rng)))
+        pop.append(ev.evaluate(regret_sample(ev.sgs, lft, rng)))
     return pop
 
 
@@ -140,6 +176,7 @@ def run_ga(
     justify: bool = True,
     stall: int = 0,
     restart: bool = False,
+    compiled_generations: bool = True,
 ) -> GaResult:
     """Run the GA until `schedules` schedules, the `budget` (default: none), `target`, or
     `stall` generations in a row without a better schedule (0: no such stop).
@@ -149,16 +186,24 @@ def run_ga(
     the best schedule of all runs is kept: independent runs find better schedules than one
     long run whose population has converged (docs/benchmarks.md, RCPSP).
     `hints` are start-time vectors (e.g. a solution to improve); `target` is a lower bound.
+    `compiled_generations=False` keeps the Python generations (the reference) on every instance.
     """
     rng = random.Random(seed)
-    sgs = Sgs(problem, compiled=compiled.usable(budget, sgs_kernels.serial_starts))
-    ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, justify)
+    kernels = (sgs_kernels.serial_starts, ga_kernels.evolve, ga_kernels.populate)
+    sgs = Sgs(problem, compiled=compiled.usable(budget, *kernels))
+    flags = (justify, compiled_generations)
+    rules = priorities(problem)
+    ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, flags, rules["LFT"])
+    if ev.kernels is not None:
+        ga_kernels.seed(seed)  # the kernels' own generator: `rng` draws as in the Python loop
     size = pop_size or (40 if schedules <= 10_000 else 100)
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]
-    generations = _evolve(ev, _initial(problem, ev, size, rng, hint_lists), rng, (mutation, stall))
+    ruled = _seeds(ev, rules, [])
+    first = _seeds(ev, {}, hint_lists) + ruled
+    generations = _evolve(ev, _initial(ev, size, rng, first, rules["LFT"]), rng, (mutation, stall))
     runs = 1
     while restart and stall and not ev.done():
-        fresh = _initial(problem, ev, size, rng, [])
+        fresh = _initial(ev, size, rng, ruled, rules["LFT"])
         generations += _evolve(ev, fresh, rng, (mutation, stall))
         runs += 1
     lateness, makespan = ev.best_key
@@ -167,12 +212,14 @@ def run_ga(
 
 def _evolve(
     ev: Evaluator,
-    pop: list[tuple[Key, list[int]]],
+    pop: Population,
     rng: random.Random,
     knobs: tuple[float, int],
 ) -> int:
     """Evolve `pop` until the evaluator is done or `stall` generations bring no better
     schedule (`knobs` = mutation rate, stall); the number of generations."""
+    if ev.kernels is not None and _generation_fits(ev, pop):
+        return _evolve_compiled(ev, pop, knobs)
     mutation, stall = knobs
     size = len(pop)
     generations = last_gain = 0
@@ -204,3 +251,50 @@ def _evolve(
         if ev.best_key < best:
             best, last_gain = ev.best_key, generations
     return generations
+
+
+GENERATION_SECONDS = 0.2
+"""Longest predicted generation that runs compiled: the budget is checked only between
+compiled generations, so on very large instances the Python loop (which checks it between
+children) keeps the time limit instead."""
+
+
+def _generation_fits(ev: Evaluator, pop: Population) -> bool:
+    """Whether a compiled generation of `pop` (three decodings a child) should take at most
+    `GENERATION_SECONDS`, timed on the first list (not counted as schedules)."""
+    if not pop:
+        return True
+    t = time.perf_counter()
+    for _ in range(3):
+        ev.sgs.serial(pop[0][1])
+    return len(pop) * (time.perf_counter() - t) <= GENERATION_SECONDS
+
+
+def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int]) -> int:
+    """`_evolve` by the compiled generations, one call per generation so that the budget is
+    checked between them."""
+    g = ev.kernels
+    assert g is not None
+    mutation, stall = knobs
+    rows = np.array([order for _, order in pop], dtype=np.int64).reshape(len(pop), ev.sgs.n)
+    keys = np.array([key[1] for key, _ in pop], dtype=np.int64)
+    params = (int(ev.schedules), int(ev.target), ev.just is not None, float(mutation), len(pop))
+    run = ((g.fwd, g.bwd), g.horizon, g.direct, params)
+    going = True
+    with _shared_state(ev) as (state, best):
+        while going and not ev.budget.expired():
+            rows, keys, going = ga_kernels.evolve(rows, keys, run, int(stall), state, best)
+    return int(state[ga_kernels.GENERATIONS])
+
+
+@contextmanager
+def _shared_state(ev: Evaluator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The evaluator's count and best makespan as the kernels' state vector, and a buffer
+    for their best schedule; both are brought back into `ev` on exit."""
+    best_ms = ev.best_key[1] if ev.best_key[1] < math.inf else np.iinfo(np.int64).max
+    state = np.array([ev.count, best_ms, 0, 0], dtype=np.int64)
+    best = np.zeros(ev.sgs.n, dtype=np.int64)
+    yield state, best
+    ev.count = int(state[ga_kernels.COUNT])
+    if state[ga_kernels.BEST] < best_ms:
+        ev.best_key, ev.best_start = (0, int(state[ga_kernels.BEST])), best.tolist()

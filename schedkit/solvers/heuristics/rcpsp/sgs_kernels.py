@@ -77,8 +77,12 @@ def _serial_starts(
     base: np.ndarray,
 ) -> np.ndarray:
     """Each activity of `order` at its earliest time that respects its predecessors, release
-    and every resource over its whole duration (first fit, jumping past the last clash)."""
-    avail = base.copy()
+    and every resource over its whole duration (first fit, jumping past the last clash).
+
+    The availability table is copied from `base` lazily, up to the latest time read so far:
+    the table spans twice the horizon, a schedule a small part of it."""
+    avail = np.empty_like(base)
+    filled = min_start  # avail equals base on [min_start, filled); nothing earlier is read
     start = np.zeros(len(dur), dtype=np.int64)
     for j in order:
         t = max(release[j], min_start)
@@ -88,6 +92,9 @@ def _serial_starts(
         moved = dem_ptr[j + 1] > dem_ptr[j]
         while moved:
             moved = False
+            if t + d > filled:
+                avail[:, filled : t + d] = base[:, filled : t + d]
+                filled = t + d
             for e in range(dem_ptr[j], dem_ptr[j + 1]):
                 k, r = dem_res[e], dem_amount[e]
                 tau = t + d - 1
