@@ -86,7 +86,7 @@ def test_mutation_never_breaks_precedence() -> None:
     ga_kernels.seed(0)
     for order in _lists(sgs, 10, 3):
         row = np.array(order, dtype=np.int64)
-        ga_kernels._mutate(row, g.direct, 1.0)
+        ga_kernels._mutate(row, g.succ, 1.0)
         pos = {j: k for k, j in enumerate(row.tolist())}
         assert sorted(pos) == list(range(sgs.n))
         assert all(pos[i] < pos[j] for i, j in sgs.direct)

@@ -279,7 +279,7 @@ def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int]) -
     rows = np.array([order for _, order in pop], dtype=np.int64).reshape(len(pop), ev.sgs.n)
     keys = np.array([key[1] for key, _ in pop], dtype=np.int64)
     params = (int(ev.schedules), int(ev.target), ev.just is not None, float(mutation), len(pop))
-    run = ((g.fwd, g.bwd), g.horizon, g.direct, params)
+    run = ((g.fwd, g.bwd), g.horizon, g.succ, params)
     going = True
     with _shared_state(ev) as (state, best):
         while going and not ev.budget.expired():

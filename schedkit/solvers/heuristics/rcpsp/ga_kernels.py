@@ -4,8 +4,8 @@ of every child, then selection, without returning to Python between children.
 The Python GA (`ga._evolve`) spends most of its time around the compiled serial scheme:
 drawing mutation numbers, building lists, sorting justification keys. This module runs whole
 generations as one call on flat arrays, with the same operators and the same selection
-(stable sort by makespan, duplicates dropped, best `size` kept), so it finds the same kind of
-schedules several times faster. It covers the plain case only (`applies`): compiled serial
+(stable sort by makespan, duplicates dropped, best `size` kept), about 4 times faster per
+schedule on j60 (docs/benchmarks.md). It covers the plain case only (`applies`): compiled serial
 scheme, finish-start arcs, no deadlines, so the fitness is the makespan alone.
 """
 
@@ -39,12 +39,14 @@ def _fields(a: SerialArrays) -> tuple[np.ndarray, ...]:
 
 @dataclass(frozen=True)
 class GaArrays:
-    """What the kernels read: both schemes (forward and time-mirrored), the direct arcs."""
+    """What the kernels read: both schemes (forward and time-mirrored), the successors."""
 
     fwd: tuple[np.ndarray, ...]
     bwd: tuple[np.ndarray, ...]
     horizon: int
-    direct: np.ndarray
+    succ: tuple[np.ndarray, np.ndarray]
+    """Direct successors (CSR pointers, activities): mutation keeps them after their
+    predecessors (a list per activity, not an n x n matrix, so large instances fit)."""
     sampling: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]
     """`populate`'s: sampling priorities, predecessor counts, successors (CSR)."""
 
@@ -52,13 +54,10 @@ class GaArrays:
     def of(cls, sgs: Sgs, mirror: Sgs, prio: Sequence[float]) -> GaArrays:
         """The arrays of `sgs`, its `mirror`, and regret sampling by `prio`."""
         assert sgs.arrays is not None and mirror.arrays is not None
-        direct = np.zeros((sgs.n, sgs.n), dtype=np.bool_)
-        for i, j in sgs.direct:
-            direct[i, j] = True
         preds = np.array([len(p) for p in sgs.preds], dtype=np.int64)
-        ptr, succ, _ = csr(sgs.succs)
-        sampling = (np.asarray(prio, dtype=np.float64), preds, (ptr, succ))
-        return cls(_fields(sgs.arrays), _fields(mirror.arrays), sgs.horizon, direct, sampling)
+        ptr, job, _ = csr(sgs.succs)
+        sampling = (np.asarray(prio, dtype=np.float64), preds, (ptr, job))
+        return cls(_fields(sgs.arrays), _fields(mirror.arrays), sgs.horizon, (ptr, job), sampling)
 
 
 @compiled.jit
@@ -96,10 +95,17 @@ def _crossover(mother: np.ndarray, father: np.ndarray, q1: int, q2: int, child: 
 
 
 @compiled.jit
-def _mutate(order: np.ndarray, direct: np.ndarray, rate: float) -> None:
+def _linked(i: int, j: int, succ: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether an arc leads from i to j."""
+    ptr, job = succ
+    return bool((job[ptr[i] : ptr[i + 1]] == j).any())
+
+
+@compiled.jit
+def _mutate(order: np.ndarray, succ: tuple[np.ndarray, np.ndarray], rate: float) -> None:
     """`ga.mutate`: swap neighbours with probability `rate` unless linked by an arc."""
     for i in range(len(order) - 1):
-        if np.random.random() < rate and not direct[order[i], order[i + 1]]:
+        if np.random.random() < rate and not _linked(order[i], order[i + 1], succ):
             order[i], order[i + 1] = order[i + 1], order[i]
 
 
@@ -189,8 +195,13 @@ def _select(pop: np.ndarray, keys: np.ndarray, size: int) -> tuple[np.ndarray, n
     return out[:k], out_keys[:k]
 
 
-Run = tuple[tuple[tuple[np.ndarray, ...], ...], int, np.ndarray, tuple[int, int, bool, float, int]]
-"""What a GA run's generations share: both schemes' arrays, the horizon, the direct arcs, and
+Run = tuple[
+    tuple[tuple[np.ndarray, ...], ...],
+    int,
+    tuple[np.ndarray, np.ndarray],
+    tuple[int, int, bool, float, int],
+]
+"""What a GA run's generations share: both schemes' arrays, the horizon, the successors, and
 the knobs (schedules, target, justify, mutation rate, population size)."""
 
 
@@ -199,7 +210,7 @@ def _generation(
     pop: np.ndarray, keys: np.ndarray, run: Run, state: np.ndarray, best: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """One generation of `ga._evolve`: shuffled pairs, two children each, then selection."""
-    g, h, direct, knobs = run
+    g, h, succ, knobs = run
     limits = (knobs[0], knobs[1], knobs[2])
     m, n = pop.shape
     perm = np.random.permutation(m)
@@ -216,7 +227,7 @@ def _generation(
             if _done(state, limits):
                 break
             _crossover(pop[x], pop[y], q1, q2, children[c])
-            _mutate(children[c], direct, knobs[3])
+            _mutate(children[c], succ, knobs[3])
             child_keys[c] = _evaluate(children[c], g, h, limits, state, best)
             c += 1
     merged = np.concatenate((pop, children[:c]))
