@@ -23,7 +23,7 @@ from schedkit.solvers.heuristics.rcpsp.rules import priorities
 from schedkit.solvers.heuristics.rcpsp.sgs import MAX_CELLS, table_cells
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
-STALL = 30
+STALL = 60
 """Generations without a better schedule after which a GA run stops (its population has
 converged); with `restart` a fresh run follows while the time lasts."""
 
