@@ -7,8 +7,9 @@ Each child is justified (one backward and one forward pass) and its list replace
 of the improved schedule. Every decoding counts as one generated schedule, as in the
 comparisons of Kolisch and Hartmann (2006). Fitness is (deadline lateness, makespan).
 
-On plain instances (finish-start arcs, no deadlines) the generations run compiled
-(`ga_kernels`, same operators and selection); the initial populations stay in Python.
+On plain instances (finish-start arcs, no deadlines) the generations and the random samples
+of each population run compiled (`ga_kernels`, same operators and selection); the rule-based
+lists stay in Python.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Evaluator:
         self.sgs = sgs
         self.just = Justifier(sgs) if justify else None
         self.schedules, self.budget, self.target = schedules, budget, target
-        self.kernels = None
+        self.kernels: ga_kernels.GaArrays | None = None
         if fast and ga_kernels.applies(sgs):
             mirror = self.just.bwd if self.just is not None else sgs.mirrored()
             self.kernels = ga_kernels.GaArrays.of(sgs, mirror, lft)
@@ -73,6 +74,12 @@ class Evaluator:
         self.count = 0
         self.best_key: Key = (math.inf, math.inf)  # type: ignore[assignment]
         self.best_start: list[int] = []
+
+    @property
+    def limits(self) -> tuple[int, int, bool]:
+        """What the kernels need to count and stop as `evaluate` and `done` do (not the time):
+        schedules, target, justify."""
+        return int(self.schedules), int(self.target), self.just is not None
 
     def key(self, start: list[int]) -> Key:
         return (self.sgs.lateness(start), self.sgs.makespan(start))
@@ -125,12 +132,11 @@ def mutate(order: list[int], direct: set[tuple[int, int]], rate: float, rng: ran
             order[i], order[i + 1] = order[i + 1], order[i]
 
 
-def _seeds(ev: Evaluator, rules: dict[str, list[float]], hints: list[list[int]]) -> Population:
-    """Hints, then rule-based lists (serial and parallel SGS): decoded once, every GA run
-    starts from them. The first list is always decoded, so even a spent budget gives a
-    schedule."""
+def _seeds(ev: Evaluator, rules: dict[str, list[float]]) -> Population:
+    """Rule-based lists (serial and parallel SGS): decoded once, every GA run starts from them.
+    The first list is always decoded, so even a spent budget gives a schedule."""
     sgs = ev.sgs
-    pop = [ev.evaluate(h) for h in hints]
+    pop: Population = []
     for prio in rules.values():
         if ev.done() and pop:
             break
@@ -150,12 +156,12 @@ def _initial(
     """`seeds` topped up to `size` with regret-biased samples by LFT (compiled where the
     generations are)."""
     pop = list(seeds)
-    if ev.kernels is not None and _generation_fits(ev, pop):
+    if (g := ev.kernels) is not None:
         with _shared_state(ev) as (state, best):
-            limits = (int(ev.schedules), int(ev.target), ev.just is not None)
-            g = ev.kernels
+            count = max(0, size - len(pop))
+            schemes = (g.fwd, g.bwd)
             rows, keys = ga_kernels.populate(
-                max(0, size - len(pop)), g.sampling, (g.fwd, g.bwd), g.horizon, limits, state, best
+                count, g.sampling, schemes, g.horizon, ev.limits, state, best
             )
         return pop + [((0, int(k)), row.tolist()) for k, row in zip(keys, rows, strict=True)]
     while len(pop) < size and not ev.done():
@@ -194,12 +200,14 @@ def run_ga(
     flags = (justify, compiled_generations)
     rules = priorities(problem)
     ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, flags, rules["LFT"])
+    size = pop_size or (40 if schedules <= 10_000 else 100)
+    ruled = _seeds(ev, rules)
+    if ev.kernels is not None and not _generation_fits(ev, size, ruled[0][1]):
+        ev.kernels = None
     if ev.kernels is not None:
         ga_kernels.seed(seed)  # the kernels' own generator: `rng` draws as in the Python loop
-    size = pop_size or (40 if schedules <= 10_000 else 100)
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]
-    ruled = _seeds(ev, rules, [])
-    first = _seeds(ev, {}, hint_lists) + ruled
+    first = [ev.evaluate(h) for h in hint_lists] + ruled
     generations = _evolve(ev, _initial(ev, size, rng, first, rules["LFT"]), rng, (mutation, stall))
     runs = 1
     while restart and stall and not ev.done():
@@ -218,7 +226,7 @@ def _evolve(
 ) -> int:
     """Evolve `pop` until the evaluator is done or `stall` generations bring no better
     schedule (`knobs` = mutation rate, stall); the number of generations."""
-    if ev.kernels is not None and _generation_fits(ev, pop):
+    if ev.kernels is not None:
         return _evolve_compiled(ev, pop, knobs)
     mutation, stall = knobs
     size = len(pop)
@@ -259,15 +267,13 @@ compiled generations, so on very large instances the Python loop (which checks i
 children) keeps the time limit instead."""
 
 
-def _generation_fits(ev: Evaluator, pop: Population) -> bool:
-    """Whether a compiled generation of `pop` (three decodings a child) should take at most
-    `GENERATION_SECONDS`, timed on the first list (not counted as schedules)."""
-    if not pop:
-        return True
+def _generation_fits(ev: Evaluator, size: int, order: list[int]) -> bool:
+    """Whether a compiled generation of `size` lists (three decodings a child) should take at
+    most `GENERATION_SECONDS`, timed on `order` (not counted as schedules)."""
     t = time.perf_counter()
     for _ in range(3):
-        ev.sgs.serial(pop[0][1])
-    return len(pop) * (time.perf_counter() - t) <= GENERATION_SECONDS
+        ev.sgs.serial(order)
+    return size * (time.perf_counter() - t) <= GENERATION_SECONDS
 
 
 def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int]) -> int:
@@ -278,7 +284,7 @@ def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int]) -
     mutation, stall = knobs
     rows = np.array([order for _, order in pop], dtype=np.int64).reshape(len(pop), ev.sgs.n)
     keys = np.array([key[1] for key, _ in pop], dtype=np.int64)
-    params = (int(ev.schedules), int(ev.target), ev.just is not None, float(mutation), len(pop))
+    params = (*ev.limits, float(mutation), len(pop))
     run = ((g.fwd, g.bwd), g.horizon, g.succ, params)
     going = True
     with _shared_state(ev) as (state, best):
