@@ -14,6 +14,7 @@ Copied rows keep the shorter run's wall time and say so in `reused_from`.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -28,11 +29,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run_one(
-    path: str, time_limit: float, threads: int, backend: str, share: float | None
+    path: str, time_limit: float, threads: int, backend: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Solve one instance with `backend` (CP-SAT or `auto`); the row logged for it."""
     problem = schedkit.load(path)
-    params = {} if share is None else {"improve_share": share}
     start = time.monotonic()
     result = schedkit.solve(problem, backend, time_limit=time_limit, threads=threads, params=params)
     return {
@@ -98,11 +98,15 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=1, help="take every k-th instance")
     ap.add_argument("--backend", default="cpsat", choices=["cpsat", "auto"])
     ap.add_argument("--improve-share", type=float, default=None, help="params.improve_share")
+    ap.add_argument("--params", default="{}", help="backend params as a JSON object")
     ap.add_argument("--tag", default="")
     ap.add_argument("--proven-from", default="", help="reuse proven rows of this run's log")
     args = ap.parse_args()
     tag = args.tag or f"{args.group}_{args.time_limit:g}s_every{args.every}"
-    run_args = (args.time_limit, args.threads, args.backend, args.improve_share)
+    params = json.loads(args.params)
+    if args.improve_share is not None:
+        params["improve_share"] = args.improve_share
+    run_args = (args.time_limit, args.threads, args.backend, params)
     log = RESULTS / f"rcpsp_cpsat_{tag}.jsonl"
     done = load_log(log)
     if args.proven_from:
@@ -119,6 +123,7 @@ def main() -> None:
         f"{args.time_limit:g} --jobs {args.jobs} --threads {args.threads} --every {args.every}"
         f" --backend {args.backend}"
         + ("" if args.improve_share is None else f" --improve-share {args.improve_share:g}")
+        + ("" if args.params == "{}" else f" --params '{args.params}'")
     )
     text = [
         f"# RCPSP {args.group}, {args.backend}, {args.time_limit:g} s per instance",

@@ -13,6 +13,7 @@ import schedkit
 from schedkit.generate.rcpsp import generate
 from schedkit.generate.rcpsp_progen import generate_psplib
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution, validate
+from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.rcpsp import ga, ga_kernels
 from schedkit.solvers.heuristics.rcpsp.rules import priorities, regret_sample
 from schedkit.solvers.heuristics.rcpsp.sgs import Justifier, Sgs
@@ -137,3 +138,21 @@ def test_long_generations_stay_in_python(data_dir: Path, monkeypatch: pytest.Mon
         reference.schedules,
         reference.generations,
     )
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["compiled", "python"])
+def test_a_run_stalls_on_its_own_population_not_on_earlier_runs(data_dir: Path, fast: bool) -> None:
+    """A restarted run whose population cannot reach the best schedule of earlier runs still
+    evolves while its own best improves: more generations than `stall`."""
+    problem = schedkit.load(data_dir / "psplib" / "j60" / "j6013_1.sm")
+    assert isinstance(problem, RcpspProblem)
+    sgs = Sgs(problem)
+    rules = priorities(problem)
+    ev = ga.Evaluator(sgs, 10**9, Budget.start(60.0), 0, (True, fast), rules["LFT"])
+    assert (ev.kernels is not None) is fast
+    ga_kernels.seed(5)
+    pop = [ev.evaluate(order) for order in _lists(sgs, 40, seed=5)]
+    ev.best_key = (0, 1)  # as if an earlier run had found makespan 1: never beaten
+    generations = ga._evolve(ev, pop, random.Random(5), (0.05, 3))
+    assert generations > 3
+    assert ev.best_key == (0, 1)

@@ -76,6 +76,15 @@ def test_ga_restarts_after_a_stall_and_keeps_the_first_runs_best(data_dir: Path)
     assert validate(problem, RcpspSolution(start=tuple(multi.start))).feasible
 
 
+def test_stall_zero_runs_one_ga_to_its_schedule_budget(data_dir: Path) -> None:
+    """`stall: 0` (documented as "never") is accepted: one run, stopped by the budget alone."""
+    problem = schedkit.load(data_dir / "psplib" / "j30" / "j3013_1.sm")
+    result = schedkit.solve(problem, "heuristic", params={"stall": 0, "schedules": 20_000})
+    attempt = result.stats["attempts"]["heuristic"]
+    assert attempt["ga_runs"] == 1 and attempt["schedules"] >= 20_000
+    assert result.valid
+
+
 def test_compiled_serial_sgs_matches_python(data_dir: Path) -> None:
     """Same starts from the compiled scheme and the Python loop, forward and mirrored."""
     import random

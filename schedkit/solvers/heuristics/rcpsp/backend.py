@@ -2,8 +2,9 @@
 forward-backward improvement (see `ga`).
 
 `options.params`: `schedules` (budget of generated schedules, default unlimited: the time limit
-stops the search), `pop_size`, `mutation`, `justify` (bool), `stall` (generations without a
-better schedule before a GA run stops, default `STALL`; 0: never), `restart` (bool, default true:
+stops the search), `pop_size`, `mutation`, `justify` (bool),
+`stall` (generations without a better schedule in the run's population before the run stops,
+default `STALL`; 0: never), `restart` (bool, default true:
 a stalled run is followed by a fresh one while the time lasts). When the time scale is too large
 for the array scheme (`sgs.table_cells` above `sgs.MAX_CELLS`), the priority rules run on
 capacity profiles instead, one serial pass each.
@@ -24,8 +25,8 @@ from schedkit.solvers.heuristics.rcpsp.sgs import MAX_CELLS, table_cells
 from schedkit.solvers.result import BackendOutput, SolveOptions, Status, stopped
 
 STALL = 60
-"""Generations without a better schedule after which a GA run stops (its population has
-converged); with `restart` a fresh run follows while the time lasts."""
+"""Generations without a better schedule in its population after which a GA run stops (the
+population has converged); with `restart` a fresh run follows while the time lasts."""
 
 
 def solve(
@@ -54,7 +55,7 @@ def solve(
             else None,
             mutation=float(number_param(params, "mutation", 0.05, high=1.0)),
             justify=bool(flag_param(params, "justify", True)),
-            stall=number_param(params, "stall", STALL, integer=True, low=1),
+            stall=number_param(params, "stall", STALL, integer=True),
             restart=bool(flag_param(params, "restart", True)),
         )
     stats: dict[str, Any] = {

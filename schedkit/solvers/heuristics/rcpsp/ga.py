@@ -169,6 +169,14 @@ def _initial(
     return pop
 
 
+def default_pop_size(schedules: int) -> int:
+    """40 lists for up to 10,000 schedules, 100 up to 100,000, 200 beyond (a time-limited run):
+    larger populations converge later and further (docs/benchmarks.md, RCPSP)."""
+    if schedules <= 10_000:
+        return 40
+    return 100 if schedules <= 100_000 else 200
+
+
 def run_ga(
     problem: RcpspProblem,
     *,
@@ -185,7 +193,8 @@ def run_ga(
     compiled_generations: bool = True,
 ) -> GaResult:
     """Run the GA until `schedules` schedules, the `budget` (default: none), `target`, or
-    `stall` generations in a row without a better schedule (0: no such stop).
+    `stall` generations in a row without a better schedule in the run's population (0: no
+    such stop).
 
     With `restart`, a stalled run is followed by another from a fresh population (rule-based
     lists and new random samples; the hints only seed the first) while the budget lasts, and
@@ -200,7 +209,7 @@ def run_ga(
     flags = (justify, compiled_generations)
     rules = priorities(problem)
     ev = Evaluator(sgs, schedules, budget or Budget.start(math.inf), target, flags, rules["LFT"])
-    size = pop_size or (40 if schedules <= 10_000 else 100)
+    size = pop_size or default_pop_size(schedules)
     ruled = _seeds(ev, rules)
     if ev.kernels is not None and not _generation_fits(ev, size, ruled[0][1]):
         ev.kernels = None
@@ -224,14 +233,18 @@ def _evolve(
     rng: random.Random,
     knobs: tuple[float, int],
 ) -> int:
-    """Evolve `pop` until the evaluator is done or `stall` generations bring no better
-    schedule (`knobs` = mutation rate, stall); the number of generations."""
+    """Evolve `pop` until the evaluator is done or `stall` generations bring the population
+    no better schedule (`knobs` = mutation rate, stall); the number of generations.
+
+    The stall is the population's own: a restarted run converges as far as it can even when
+    an earlier run found a better schedule (cut at `stall` generations, restarts gained less:
+    docs/benchmarks.md, RCPSP)."""
     if ev.kernels is not None:
         return _evolve_compiled(ev, pop, knobs)
     mutation, stall = knobs
     size = len(pop)
     generations = last_gain = 0
-    best = ev.best_key
+    best = min((key for key, _ in pop), default=ev.best_key)
     n = ev.sgs.n
     while not ev.done() and len(pop) > 1:
         if stall and generations - last_gain >= stall:
@@ -256,8 +269,8 @@ def _evolve(
                 seen.add(tup)
                 merged.append((key, order))
         pop = merged[:size]
-        if ev.best_key < best:
-            best, last_gain = ev.best_key, generations
+        if pop[0][0] < best:
+            best, last_gain = pop[0][0], generations
     return generations
 
 

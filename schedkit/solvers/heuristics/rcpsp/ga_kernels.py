@@ -240,17 +240,17 @@ def evolve(
     pop: np.ndarray, keys: np.ndarray, run: Run, stall: int, state: np.ndarray, best: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """One generation unless done or stalled (`stall` generations without a better
-    makespan; 0: never); the population and whether the run goes on."""
+    makespan in the population; 0: never); the population and whether the run goes on."""
     knobs = run[3]
     limits = (knobs[0], knobs[1], knobs[2])
     if _done(state, limits) or len(pop) < 2:
         return pop, keys, False
     if stall and state[GENERATIONS] - state[LAST_GAIN] >= stall:
         return pop, keys, False
-    before = state[BEST]
+    before = keys.min()
     state[GENERATIONS] += 1
     pop, keys = _generation(pop, keys, run, state, best)
-    if state[BEST] < before:
+    if keys[0] < before:  # selection sorts by makespan
         state[LAST_GAIN] = state[GENERATIONS]
     return pop, keys, True
 
