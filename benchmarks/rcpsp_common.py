@@ -42,12 +42,13 @@ def references(group: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def load_log(path: Path) -> dict[str, dict[str, Any]]:
-    """Rows already measured (by instance name), so that an interrupted run can resume."""
+def load_log(path: Path, key: str = "name") -> dict[str, dict[str, Any]]:
+    """Rows already measured, by `key` (the instance name unless a log holds several rows per
+    instance), so that an interrupted run can resume; the last row of a key wins."""
     if not path.exists():
         return {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {r["name"]: r for r in rows}
+    return {r[key]: r for r in rows}
 
 
 def append_log(path: Path, row: dict[str, Any]) -> None:

@@ -47,7 +47,7 @@ def run_one(item: tuple[str, str], time_limit: float, seed: int) -> dict[str, An
 
 def above_best_known(log: Path, best: dict[str, int]) -> list[str]:
     """Instances whose schedkit makespan in a `rcpsp_vs_pyjobshop` log is above best-known."""
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    rows = load_log(log, key="key").values()
     return [
         r["name"] for r in rows if r["solver"] == "schedkit" and r["makespan"] > best[r["name"]]
     ]

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from rcpsp_common import instances, run_logged, table
+from rcpsp_common import instances, load_log, run_logged, table
 
 import schedkit
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
@@ -201,12 +200,12 @@ def main() -> None:
     args = ap.parse_args()
     tag = args.tag or f"{args.group}_{args.time_limit:g}s_every{args.every}"
     log = RESULTS / f"rcpsp_vs_pyjobshop_{tag}.jsonl"
-    done = {r["key"] for r in load_log_keys(log)}
+    done = set(load_log(log, key="key"))
     todo = [(str(p), s) for p in files_of(args) for s in SOLVERS]
     todo = [] if args.report_only else [t for t in todo if f"{Path(t[0]).stem}/{t[1]}" not in done]
     wall = time.monotonic()
     run_logged(run_one, todo, (args.time_limit, args.threads), args.jobs, log)
-    per, summary = compare(load_log_keys(log))
+    per, summary = compare(list(load_log(log, key="key").values()))
     cmd = " ".join(["benchmarks/rcpsp_vs_pyjobshop.py", *sys.argv[1:]])
     text = [
         f"# RCPSP: schedkit auto vs PyJobShop CP-SAT, {args.time_limit:g} s x {args.threads} "
@@ -236,14 +235,6 @@ def main() -> None:
     ]
     (RESULTS / f"rcpsp_vs_pyjobshop_{tag}.md").write_text("\n".join(text) + "\n")
     print("\n".join(text[:8]))
-
-
-def load_log_keys(log: Path) -> list[dict[str, Any]]:
-    """Logged rows (one per instance and solver); the last one of a key wins."""
-    if not log.exists():
-        return []
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return list({row["key"]: row for row in rows}.values())
 
 
 if __name__ == "__main__":
