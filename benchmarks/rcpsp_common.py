@@ -51,6 +51,17 @@ def load_log(path: Path, key: str = "name") -> dict[str, dict[str, Any]]:
     return {r[key]: r for r in rows}
 
 
+def above_best_known(log: Path, best: dict[str, int]) -> dict[str, int]:
+    """Instances whose schedkit makespan in a `rcpsp_vs_pyjobshop` log is above best-known,
+    with that makespan."""
+    rows = load_log(log, key="key").values()
+    return {
+        r["name"]: r["makespan"]
+        for r in rows
+        if r["solver"] == "schedkit" and r["makespan"] > best[r["name"]]
+    }
+
+
 def append_log(path: Path, row: dict[str, Any]) -> None:
     with path.open("a") as f:
         f.write(json.dumps(row) + "\n")
@@ -65,6 +76,12 @@ def run_logged(
             row = fut.result()
             append_log(log, row)
             print(row, flush=True)
+
+
+def write_report(path: Path, text: list[str], head: int) -> None:
+    """The report's lines into `path` (Markdown), and its first `head` lines to the console."""
+    path.write_text("\n".join(text) + "\n")
+    print("\n".join(text[:head]))
 
 
 def table(header: list[str], rows: list[list[Any]]) -> str:

@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rcpsp_common import instances, load_log, references, run_logged, table
+from rcpsp_common import (
+    above_best_known,
+    instances,
+    load_log,
+    references,
+    run_logged,
+    table,
+    write_report,
+)
 
 import schedkit
 from schedkit.models.rcpsp import RcpspProblem
@@ -43,14 +51,6 @@ def run_one(item: tuple[str, str], time_limit: float, seed: int) -> dict[str, An
         "valid": result.valid,
         "runtime_s": round(result.runtime_s, 3),
     }
-
-
-def above_best_known(log: Path, best: dict[str, int]) -> list[str]:
-    """Instances whose schedkit makespan in a `rcpsp_vs_pyjobshop` log is above best-known."""
-    rows = load_log(log, key="key").values()
-    return [
-        r["name"] for r in rows if r["solver"] == "schedkit" and r["makespan"] > best[r["name"]]
-    ]
 
 
 def summary(rows: dict[str, dict[str, Any]], sets: list[str], best: dict[str, int]) -> str:
@@ -95,7 +95,7 @@ def main() -> None:
     files = {p.stem: p for p in instances(args.group)}
     names = args.names.split(",") if args.names else []
     if args.from_log:
-        names = above_best_known(Path(args.from_log), best)
+        names = list(above_best_known(Path(args.from_log), best))
     tag = args.tag or f"{args.group}_{args.time_limit:g}s"
     log = RESULTS / f"rcpsp_ga_settings_{tag}.jsonl"
     done = load_log(log)
@@ -113,8 +113,7 @@ def main() -> None:
         "",
         summary(load_log(log), sets, best),
     ]
-    (RESULTS / f"rcpsp_ga_settings_{tag}.md").write_text("\n".join(text) + "\n")
-    print("\n".join(text))
+    write_report(RESULTS / f"rcpsp_ga_settings_{tag}.md", text, len(text))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rcpsp_common import instances, load_log, run_logged, table
+from rcpsp_common import instances, load_log, run_logged, table, write_report
 
 import schedkit
 from schedkit.models.rcpsp import RcpspProblem, RcpspSolution
@@ -62,10 +62,14 @@ def to_pyjobshop(problem: RcpspProblem) -> Any:
     return model
 
 
-def run_pyjobshop(problem: RcpspProblem, time_limit: float, threads: int) -> dict[str, Any]:
-    """PyJobShop's CP-SAT model: its makespan, bound and status; schedule validated here."""
+def run_pyjobshop(
+    problem: RcpspProblem, time_limit: float, threads: int, seed: int | None
+) -> dict[str, Any]:
+    """PyJobShop's CP-SAT model: its makespan, bound and status; schedule validated here.
+    `seed`: CP-SAT's `random_seed` (None: CP-SAT's default, as PyJobShop leaves it)."""
     model = to_pyjobshop(problem)
-    res = model.solve("ortools", time_limit=time_limit, display=False, num_workers=threads)
+    more = {} if seed is None else {"random_seed": seed}
+    res = model.solve("ortools", time_limit=time_limit, display=False, num_workers=threads, **more)
     starts = tuple(task.start for task in res.best.tasks)
     found = len(starts) == problem.n and res.objective != float("inf")
     valid = found and schedkit.validate(problem, RcpspSolution(start=starts)).feasible
@@ -77,9 +81,13 @@ def run_pyjobshop(problem: RcpspProblem, time_limit: float, threads: int) -> dic
     }
 
 
-def run_schedkit(problem: RcpspProblem, time_limit: float, threads: int) -> dict[str, Any]:
-    """schedkit's `auto` (heuristic, then CP-SAT warm-started with its schedule)."""
-    result = schedkit.solve(problem, "auto", time_limit=time_limit, threads=threads)
+def run_schedkit(
+    problem: RcpspProblem, time_limit: float, threads: int, seed: int | None
+) -> dict[str, Any]:
+    """schedkit's `auto` (heuristic, then CP-SAT warm-started with its schedule); `seed`: its
+    seed (None: schedkit's default, 0)."""
+    more = {} if seed is None else {"seed": seed}
+    result = schedkit.solve(problem, "auto", time_limit=time_limit, threads=threads, **more)
     found = result.objective is not None
     return {
         "status": result.status.value,
@@ -89,14 +97,16 @@ def run_schedkit(problem: RcpspProblem, time_limit: float, threads: int) -> dict
     }
 
 
-def run_one(item: tuple[str, str], time_limit: float, threads: int) -> dict[str, Any]:
+def run_one(
+    item: tuple[str, str], time_limit: float, threads: int, seed: int | None = None
+) -> dict[str, Any]:
     """One (file, solver) run; the row logged for it."""
     path, solver = item
     problem = schedkit.load(path)
     assert isinstance(problem, RcpspProblem)
     start = time.monotonic()
     fn = run_schedkit if solver == "schedkit" else run_pyjobshop
-    row = fn(problem, time_limit, threads)
+    row = fn(problem, time_limit, threads, seed)
     return {
         "key": f"{problem.name}/{solver}",
         "name": problem.name,
@@ -195,6 +205,9 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--threads", type=int, default=1, help="CP-SAT workers per run")
     ap.add_argument("--jobs", type=int, default=2, help="runs in flight at a time")
+    ap.add_argument(
+        "--seed", type=int, default=None, help="both solvers' seed (default: each its own)"
+    )
     ap.add_argument("--tag", default="")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
@@ -204,7 +217,7 @@ def main() -> None:
     todo = [(str(p), s) for p in files_of(args) for s in SOLVERS]
     todo = [] if args.report_only else [t for t in todo if f"{Path(t[0]).stem}/{t[1]}" not in done]
     wall = time.monotonic()
-    run_logged(run_one, todo, (args.time_limit, args.threads), args.jobs, log)
+    run_logged(run_one, todo, (args.time_limit, args.threads, args.seed), args.jobs, log)
     per, summary = compare(list(load_log(log, key="key").values()))
     cmd = " ".join(["benchmarks/rcpsp_vs_pyjobshop.py", *sys.argv[1:]])
     text = [
@@ -233,8 +246,7 @@ def main() -> None:
             per,
         ),
     ]
-    (RESULTS / f"rcpsp_vs_pyjobshop_{tag}.md").write_text("\n".join(text) + "\n")
-    print("\n".join(text[:8]))
+    write_report(RESULTS / f"rcpsp_vs_pyjobshop_{tag}.md", text, 8)
 
 
 if __name__ == "__main__":
