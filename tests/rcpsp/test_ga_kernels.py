@@ -17,6 +17,7 @@ from schedkit.solvers.budget import Budget
 from schedkit.solvers.heuristics.rcpsp import ga, ga_kernels
 from schedkit.solvers.heuristics.rcpsp.rules import priorities, regret_sample
 from schedkit.solvers.heuristics.rcpsp.sgs import Justifier, Sgs
+from schedkit.solvers.heuristics.rcpsp.sgs_kernels import parallel_starts
 
 
 def _j30(data_dir: Path, name: str) -> RcpspProblem:
@@ -69,6 +70,32 @@ def test_justification_matches_python(data_dir: Path, name: str) -> None:
             np.array(order), np.array(start), (g.fwd, g.bwd), g.horizon
         )
         assert (new_order.tolist(), new_start.tolist()) == just.improve(order, start)
+
+
+@pytest.mark.parametrize("name", ["j301_1", "j3013_4", "j3029_7"])
+def test_parallel_scheme_matches_python(data_dir: Path, name: str) -> None:
+    """The compiled parallel scheme over a list gives `Sgs.parallel`'s starts by rank."""
+    sgs = Sgs(_j30(data_dir, name))
+    g = ga_kernels.GaArrays.of(sgs, sgs.mirrored(), priorities(sgs.problem)["LFT"])
+    for order in _lists(sgs, 10, 4):
+        rank = [0.0] * sgs.n
+        for pos, j in enumerate(order):
+            rank[j] = float(pos)
+        starts = parallel_starts(np.array(order), g.fwd, g.changes)
+        assert starts.tolist() == sgs.parallel(rank)
+
+
+def test_parallel_scheme_waits_for_capacity_changes(instances_dir: Path) -> None:
+    """With downtime, a capacity change is a decision time: same starts as `Sgs.parallel`."""
+    problem = generate(20, 2, seed=5, downtime=True, windows=False, disjunctive=0)
+    sgs = Sgs(problem)
+    g = ga_kernels.GaArrays.of(sgs, sgs.mirrored(), priorities(problem)["LFT"])
+    assert len(g.changes) > 1
+    for order in _lists(sgs, 10, 5):
+        rank = [0.0] * sgs.n
+        for pos, j in enumerate(order):
+            rank[j] = float(pos)
+        assert parallel_starts(np.array(order), g.fwd, g.changes).tolist() == sgs.parallel(rank)
 
 
 def test_selection_keeps_the_best_distinct_lists_stably() -> None:
@@ -153,6 +180,19 @@ def test_a_run_stalls_on_its_own_population_not_on_earlier_runs(data_dir: Path, 
     ga_kernels.seed(5)
     pop = [ev.evaluate(order) for order in _lists(sgs, 40, seed=5)]
     ev.best_key = (0, 1)  # as if an earlier run had found makespan 1: never beaten
-    generations = ga._evolve(ev, pop, random.Random(5), (0.05, 3))
+    generations = ga._evolve(ev, pop, random.Random(5), (0.05, 3, 0.0))
     assert generations > 3
     assert ev.best_key == (0, 1)
+
+
+def test_parallel_decoding_reaches_the_optimum_and_checks_its_share(
+    data_dir: Path, optima: dict[str, int]
+) -> None:
+    """Half the children decoded by the parallel scheme, then justified: a valid optimal
+    schedule; a share above 1 is refused by name."""
+    problem = _j30(data_dir, "j3013_1")
+    res = ga.run_ga(problem, schedules=50_000, stall=30, restart=True, seed=4, parallel=0.5)
+    report = validate(problem, RcpspSolution(start=tuple(res.start)))
+    assert report.feasible and report.objective == res.makespan == optima["j3013_1"]
+    with pytest.raises(schedkit.InputError, match="parallel"):
+        schedkit.solve(problem, "heuristic", time_limit=1, params={"parallel": 1.5})

@@ -50,6 +50,7 @@ SPEC = KindSpec(
         "justify": "heuristic: forward-backward improvement on or off",
         "stall": "heuristic: generations without improvement before a GA run stops (0: never)",
         "restart": "heuristic: a fresh GA run after a stalled one while time lasts (bool)",
+        "parallel": "heuristic: share of GA children decoded by the parallel SGS (0-1)",
         "improve_share": "cpsat: share of CP-SAT's time for the LNS improvement phase (0-1)",
     },
     plot="schedkit.plot.rcpsp:draw",

@@ -2,12 +2,12 @@
 forward-backward improvement (see `ga`).
 
 `options.params`: `schedules` (budget of generated schedules, default unlimited: the time limit
-stops the search), `pop_size`, `mutation`, `justify` (bool),
-`stall` (generations without a better schedule in the run's population before the run stops,
-default `STALL`; 0: never), `restart` (bool, default true:
-a stalled run is followed by a fresh one while the time lasts). When the time scale is too large
-for the array scheme (`sgs.table_cells` above `sgs.MAX_CELLS`), the priority rules run on
-capacity profiles instead, one serial pass each.
+stops the search), `pop_size`, `mutation`, `justify` (bool), `stall` (generations without a
+better schedule in the run's population before the run stops, default `STALL`; 0: never),
+`restart` (bool, default true: a stalled run is followed by a fresh one while the time lasts),
+`parallel` (share of the GA's children decoded by the parallel SGS before their justification,
+default 0). When the time scale is too large for the array scheme (`sgs.table_cells` above
+`sgs.MAX_CELLS`), the priority rules run on capacity profiles instead, one serial pass each.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def solve(
             justify=bool(flag_param(params, "justify", True)),
             stall=number_param(params, "stall", STALL, integer=True),
             restart=bool(flag_param(params, "restart", True)),
+            parallel=float(number_param(params, "parallel", 0.0, high=1.0)),
         )
     stats: dict[str, Any] = {
         "schedules": res.schedules,

@@ -191,6 +191,7 @@ def run_ga(
     stall: int = 0,
     restart: bool = False,
     compiled_generations: bool = True,
+    parallel: float = 0.0,
 ) -> GaResult:
     """Run the GA until `schedules` schedules, the `budget` (default: none), `target`, or
     `stall` generations in a row without a better schedule in the run's population (0: no
@@ -202,6 +203,8 @@ def run_ga(
     long run whose population has converged (docs/benchmarks.md, RCPSP).
     `hints` are start-time vectors (e.g. a solution to improve); `target` is a lower bound.
     `compiled_generations=False` keeps the Python generations (the reference) on every instance.
+    `parallel`: share of the children decoded by the parallel scheme before their
+    justification (compiled generations only).
     """
     rng = random.Random(seed)
     kernels = (sgs_kernels.serial_starts, ga_kernels.evolve, ga_kernels.populate)
@@ -217,11 +220,12 @@ def run_ga(
         ga_kernels.seed(seed)  # the kernels' own generator: `rng` draws as in the Python loop
     hint_lists = [list_from_priority(sgs, [float(s) for s in h]) for h in hints]
     first = [ev.evaluate(h) for h in hint_lists] + ruled
-    generations = _evolve(ev, _initial(ev, size, rng, first, rules["LFT"]), rng, (mutation, stall))
+    knobs = (mutation, stall, parallel)
+    generations = _evolve(ev, _initial(ev, size, rng, first, rules["LFT"]), rng, knobs)
     runs = 1
     while restart and stall and not ev.done():
         fresh = _initial(ev, size, rng, ruled, rules["LFT"])
-        generations += _evolve(ev, fresh, rng, (mutation, stall))
+        generations += _evolve(ev, fresh, rng, knobs)
         runs += 1
     lateness, makespan = ev.best_key
     return GaResult(ev.best_start, makespan, lateness, ev.count, generations, runs=runs)
@@ -231,17 +235,18 @@ def _evolve(
     ev: Evaluator,
     pop: Population,
     rng: random.Random,
-    knobs: tuple[float, int],
+    knobs: tuple[float, int, float],
 ) -> int:
     """Evolve `pop` until the evaluator is done or `stall` generations bring the population
-    no better schedule (`knobs` = mutation rate, stall); the number of generations.
+    no better schedule (`knobs` = mutation rate, stall, parallel share); the number of
+    generations.
 
     The stall is the population's own: a restarted run converges as far as it can even when
     an earlier run found a better schedule (cut at `stall` generations, restarts gained less:
     docs/benchmarks.md, RCPSP)."""
     if ev.kernels is not None:
         return _evolve_compiled(ev, pop, knobs)
-    mutation, stall = knobs
+    mutation, stall, _ = knobs
     size = len(pop)
     generations = last_gain = 0
     best = min((key for key, _ in pop), default=ev.best_key)
@@ -289,16 +294,16 @@ def _generation_fits(ev: Evaluator, size: int, order: list[int]) -> bool:
     return size * (time.perf_counter() - t) <= GENERATION_SECONDS
 
 
-def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int]) -> int:
+def _evolve_compiled(ev: Evaluator, pop: Population, knobs: tuple[float, int, float]) -> int:
     """`_evolve` by the compiled generations, one call per generation so that the budget is
     checked between them."""
     g = ev.kernels
     assert g is not None
-    mutation, stall = knobs
+    mutation, stall, parallel = knobs
     rows = np.array([order for _, order in pop], dtype=np.int64).reshape(len(pop), ev.sgs.n)
     keys = np.array([key[1] for key, _ in pop], dtype=np.int64)
-    params = (*ev.limits, float(mutation), len(pop))
-    run = ((g.fwd, g.bwd), g.horizon, g.succ, params)
+    params = (*ev.limits, float(mutation), len(pop), float(parallel))
+    run = ((g.fwd, g.bwd), g.horizon, g.succ, params, g.changes)
     going = True
     with _shared_state(ev) as (state, best):
         while going and not ev.budget.expired():

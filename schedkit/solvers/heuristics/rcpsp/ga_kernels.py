@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from schedkit import compiled
-from schedkit.solvers.heuristics.rcpsp.sgs_kernels import SerialArrays, csr, serial_starts
+from schedkit.solvers.heuristics.rcpsp.sgs_kernels import (
+    SerialArrays,
+    csr,
+    parallel_starts,
+    serial_starts,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,6 +54,9 @@ class GaArrays:
     predecessors (a list per activity, not an n x n matrix, so large instances fit)."""
     sampling: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]
     """`populate`'s: sampling priorities, predecessor counts, successors (CSR)."""
+    changes: np.ndarray
+    """Times at which some capacity changes, then a sentinel past the table (the parallel
+    scheme's extra decision times)."""
 
     @classmethod
     def of(cls, sgs: Sgs, mirror: Sgs, prio: Sequence[float]) -> GaArrays:
@@ -57,7 +65,11 @@ class GaArrays:
         preds = np.array([len(p) for p in sgs.preds], dtype=np.int64)
         ptr, job, _ = csr(sgs.succs)
         sampling = (np.asarray(prio, dtype=np.float64), preds, (ptr, job))
-        return cls(_fields(sgs.arrays), _fields(mirror.arrays), sgs.horizon, (ptr, job), sampling)
+        base = sgs.arrays.base
+        moves = np.flatnonzero((base[:, 1:] != base[:, :-1]).any(axis=0)) + 1
+        changes = np.append(moves, base.shape[1]).astype(np.int64)
+        fields = (_fields(sgs.arrays), _fields(mirror.arrays))
+        return cls(*fields, sgs.horizon, (ptr, job), sampling, changes)
 
 
 @compiled.jit
@@ -145,12 +157,14 @@ def _evaluate(
     limits: tuple[int, int, bool],
     state: np.ndarray,
     best: np.ndarray,
+    changes: np.ndarray,
 ) -> int:
     """`ga.Evaluator.evaluate`: decode `order`, justify it unless at the target, keep the
-    better list in `order`; the makespan kept. `limits` = (schedules, target, justify)."""
+    better list in `order`; the makespan kept. `limits` = (schedules, target, justify);
+    `changes` non-empty: decode by the parallel scheme (the capacity change times)."""
     schedules, target, justify = limits
     dur = g[0][0]
-    start = _serial(order, 0, g[0])
+    start = parallel_starts(order, g[0], changes) if len(changes) else _serial(order, 0, g[0])
     state[COUNT] += 1
     ms = _makespan(start, dur)
     _record(start, ms, state, best)
@@ -199,10 +213,12 @@ Run = tuple[
     tuple[tuple[np.ndarray, ...], ...],
     int,
     tuple[np.ndarray, np.ndarray],
-    tuple[int, int, bool, float, int],
+    tuple[int, int, bool, float, int, float],
+    np.ndarray,
 ]
 """What a GA run's generations share: both schemes' arrays, the horizon, the successors, and
-the knobs (schedules, target, justify, mutation rate, population size)."""
+the knobs (schedules, target, justify, mutation rate, population size, share of children
+decoded by the parallel scheme), the capacity change times (ending with a sentinel)."""
 
 
 @compiled.jit
@@ -210,7 +226,8 @@ def _generation(
     pop: np.ndarray, keys: np.ndarray, run: Run, state: np.ndarray, best: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """One generation of `ga._evolve`: shuffled pairs, two children each, then selection."""
-    g, h, succ, knobs = run
+    g, h, succ, knobs, changes = run
+    serial = changes[:0]
     limits = (knobs[0], knobs[1], knobs[2])
     m, n = pop.shape
     perm = np.random.permutation(m)
@@ -228,7 +245,8 @@ def _generation(
                 break
             _crossover(pop[x], pop[y], q1, q2, children[c])
             _mutate(children[c], succ, knobs[3])
-            child_keys[c] = _evaluate(children[c], g, h, limits, state, best)
+            scheme = changes if np.random.random() < knobs[5] else serial
+            child_keys[c] = _evaluate(children[c], g, h, limits, state, best, scheme)
             c += 1
     merged = np.concatenate((pop, children[:c]))
     merged_keys = np.concatenate((keys, child_keys[:c]))
@@ -306,7 +324,7 @@ def populate(
     c = 0
     while c < count and not _done(state, limits):
         _regret_sample(prio, preds, succ, rows[c])
-        keys[c] = _evaluate(rows[c], g, h, limits, state, best)
+        keys[c] = _evaluate(rows[c], g, h, limits, state, best, np.zeros(0, dtype=np.int64))
         c += 1
     return rows[:c], keys[:c]
 

@@ -113,6 +113,78 @@ def _serial_starts(
 serial_starts = compiled.jit(_serial_starts)
 
 
+def _fits(avail: np.ndarray, j: int, t: int, d: int, dem: tuple[np.ndarray, ...]) -> bool:
+    """Whether activity j's demands fit in `avail` over [t, t + d)."""
+    dem_ptr, dem_res, dem_amount = dem
+    for e in range(dem_ptr[j], dem_ptr[j + 1]):
+        if avail[dem_res[e], t : t + d].min() < dem_amount[e]:
+            return False
+    return True
+
+
+_fits_jit = compiled.jit(_fits)
+
+
+def _parallel_starts(
+    order: np.ndarray,
+    a: tuple[np.ndarray, ...],
+    changes: np.ndarray,
+) -> np.ndarray:
+    """Parallel SGS with the list's positions as priorities (`Sgs.parallel` on ranks): at
+    each decision time, every eligible activity in list order starts if it fits; then the
+    next finish, release or capacity change. `a` = `SerialArrays` fields; the list must be
+    topological (one pass per decision time then sees every activity it made eligible)."""
+    dur, release, pred_ptr, pred_job, pred_delay = a[0], a[1], a[2], a[3], a[4]
+    dem, base = (a[5], a[6], a[7]), a[8]
+    n = len(dur)
+    avail = np.empty_like(base)
+    filled = 0
+    start = np.full(n, -1, dtype=np.int64)
+    done = 0
+    t = 0
+    last = base.shape[1]
+    while done < n and t < last:
+        nxt = last
+        for j in order:
+            if start[j] >= 0:
+                continue
+            est = release[j]
+            ready = True
+            for e in range(pred_ptr[j], pred_ptr[j + 1]):
+                p = pred_job[e]
+                if start[p] < 0:
+                    ready = False
+                    break
+                est = max(est, start[p] + pred_delay[e])
+            if not ready:
+                continue
+            if est > t:
+                nxt = min(nxt, est)
+                continue
+            d = dur[j]
+            if t + d > filled:
+                avail[:, filled : t + d] = base[:, filled : t + d]
+                filled = t + d
+            if not _fits_jit(avail, j, t, d, dem):
+                continue
+            for e in range(dem[0][j], dem[0][j + 1]):
+                avail[dem[1][e], t : t + d] -= dem[2][e]
+            start[j] = t
+            done += 1
+        for j in range(n):
+            if start[j] >= 0 and start[j] + dur[j] > t:
+                nxt = min(nxt, start[j] + dur[j])
+        for c in changes:
+            if c > t:
+                nxt = min(nxt, c)
+                break
+        t = nxt if nxt > t else t + 1
+    return start
+
+
+parallel_starts = compiled.jit(_parallel_starts)
+
+
 def warm_up() -> None:
     """Compile the scheme on a tiny generated instance (the array types of real runs)."""
     from schedkit.generate.rcpsp import generate
