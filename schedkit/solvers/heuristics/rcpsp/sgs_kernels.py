@@ -4,7 +4,8 @@ The GA decodes every activity list with the serial SGS, three times per child wi
 justification, so this loop is where the heuristic spends its time. `SerialArrays` holds one
 `Sgs`'s data as numpy arrays (predecessors and demands in CSR form, availability as a matrix);
 `serial` gives the same starts as `Sgs.serial`'s Python loop (tested against it). Without
-numba, `available()` is False and `Sgs` keeps its Python loop.
+numba, `available()` is False and `Sgs` keeps its Python loop. `parallel_starts`, the parallel
+scheme over a list, is there for the GA's optional parallel decoding (`ga_kernels`).
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ serial_starts = compiled.jit(_serial_starts)
 
 def _fits(avail: np.ndarray, j: int, t: int, d: int, dem: tuple[np.ndarray, ...]) -> bool:
     """Whether activity j's demands fit in `avail` over [t, t + d)."""
+    if d == 0:
+        return True
     dem_ptr, dem_res, dem_amount = dem
     for e in range(dem_ptr[j], dem_ptr[j + 1]):
         if avail[dem_res[e], t : t + d].min() < dem_amount[e]:
