@@ -1,6 +1,7 @@
 """How far apart independent heuristic runs land, and what their union would give: reads
-`rcpsp_ga_settings` logs (each parameter set of each log is one run, with its own random
-stream) on the instances a `rcpsp_vs_pyjobshop` log leaves above best-known.
+`rcpsp_ga_settings` logs (each parameter set of each log is one run; runs with the same seed
+and settings are not independent) on the instances a `rcpsp_vs_pyjobshop` log leaves above
+best-known.
 
 Reports each run's summed makespans, and for the per-instance best of k runs drawn from them
 (averaged over every choice of k) the expected sum and the mean deviation from the
