@@ -245,7 +245,8 @@ def _generation(
                 break
             _crossover(pop[x], pop[y], q1, q2, children[c])
             _mutate(children[c], succ, knobs[3])
-            scheme = changes if np.random.random() < knobs[5] else serial
+            # no draw at share 0: the default run keeps its random stream
+            scheme = changes if knobs[5] > 0.0 and np.random.random() < knobs[5] else serial
             child_keys[c] = _evaluate(children[c], g, h, limits, state, best, scheme)
             c += 1
     merged = np.concatenate((pop, children[:c]))
@@ -321,10 +322,11 @@ def populate(
     prio, preds, succ = sampling
     rows = np.empty((count, len(prio)), dtype=np.int64)
     keys = np.empty(count, dtype=np.int64)
+    serial = np.zeros(0, dtype=np.int64)
     c = 0
     while c < count and not _done(state, limits):
         _regret_sample(prio, preds, succ, rows[c])
-        keys[c] = _evaluate(rows[c], g, h, limits, state, best, np.zeros(0, dtype=np.int64))
+        keys[c] = _evaluate(rows[c], g, h, limits, state, best, serial)
         c += 1
     return rows[:c], keys[:c]
 

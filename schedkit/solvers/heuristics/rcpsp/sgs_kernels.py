@@ -128,6 +128,22 @@ def _fits(avail: np.ndarray, j: int, t: int, d: int, dem: tuple[np.ndarray, ...]
 _fits_jit = compiled.jit(_fits)
 
 
+def _ready_at(j: int, start: np.ndarray, release: np.ndarray, pred: tuple[np.ndarray, ...]) -> int:
+    """Earliest start of j from its release and scheduled predecessors; -1 while one of them
+    is not scheduled yet."""
+    pred_ptr, pred_job, pred_delay = pred
+    est = release[j]
+    for e in range(pred_ptr[j], pred_ptr[j + 1]):
+        p = pred_job[e]
+        if start[p] < 0:
+            return -1
+        est = max(est, start[p] + pred_delay[e])
+    return est
+
+
+_ready_at_jit = compiled.jit(_ready_at)
+
+
 def _parallel_starts(
     order: np.ndarray,
     a: tuple[np.ndarray, ...],
@@ -137,8 +153,7 @@ def _parallel_starts(
     each decision time, every eligible activity in list order starts if it fits; then the
     next finish, release or capacity change. `a` = `SerialArrays` fields; the list must be
     topological (one pass per decision time then sees every activity it made eligible)."""
-    dur, release, pred_ptr, pred_job, pred_delay = a[0], a[1], a[2], a[3], a[4]
-    dem, base = (a[5], a[6], a[7]), a[8]
+    dur, release, pred, dem, base = a[0], a[1], (a[2], a[3], a[4]), (a[5], a[6], a[7]), a[8]
     n = len(dur)
     avail = np.empty_like(base)
     filled = 0
@@ -151,15 +166,8 @@ def _parallel_starts(
         for j in order:
             if start[j] >= 0:
                 continue
-            est = release[j]
-            ready = True
-            for e in range(pred_ptr[j], pred_ptr[j + 1]):
-                p = pred_job[e]
-                if start[p] < 0:
-                    ready = False
-                    break
-                est = max(est, start[p] + pred_delay[e])
-            if not ready:
+            est = _ready_at_jit(j, start, release, pred)
+            if est < 0:
                 continue
             if est > t:
                 nxt = min(nxt, est)
